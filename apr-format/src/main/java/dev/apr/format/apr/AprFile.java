@@ -182,7 +182,7 @@ public final class AprFile implements ModelFile {
             try {
                 expected = AprFormat.tensorBytes(dtype, shape);
             } catch (ArithmeticException e) {
-                throw BadInput.of("APR_BAD_SHAPE", path, where + " shape", "an element count < 2^63", Arrays.toString(shape));
+                throw BadInput.of("APR_BAD_SHAPE", path, where + " shape", "element and byte counts < 2^63", Arrays.toString(shape));
             }
             boolean q8Empty = dtype == DType.APR_Q8 && expected == 0 && tsize == 4;
             if (expected < 0 || (tsize != expected && !q8Empty))

@@ -171,8 +171,9 @@ public final class SafeTensorsFile implements ModelFile {
             expectedBegin = in.end;
         }
         if (expectedBegin != size - dataStart)
-            throw BadInput.of("ST_BAD_LENGTH", file, "file size", "8 + header " + n
-                    + " + data " + expectedBegin + " bytes", size + " bytes");
+            throw BadInput.of("ST_BAD_LENGTH", file, "file size", (expectedBegin > Long.MAX_VALUE - dataStart ? "more than 2^63"
+                    : String.valueOf(dataStart + expectedBegin)) + " bytes (8 + header " + n
+                    + " + data " + expectedBegin + ", no trailing bytes)", size + " bytes");
         for (Info in : infos)
             tensors.add(new Tensor(in.name, in.dtype, in.shape, s.asSlice(dataStart + in.begin, in.end - in.begin)));
         return new Parsed(metadata, tensors);
