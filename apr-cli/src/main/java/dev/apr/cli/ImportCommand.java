@@ -1,13 +1,110 @@
 package dev.apr.cli;
 
 import dev.apr.format.AprException;
+import dev.apr.format.Json;
+import dev.apr.model.io.HfImporter;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "import", mixinStandardHelpOptions = true, description = "Import a Hugging Face checkpoint directory or a GGUF file into an APR v2 file.")
+@Command(name = "import", mixinStandardHelpOptions = true,
+        description = "Import a Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json) or a GGUF file into an APR v2 file.")
 public final class ImportCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "INPUT", description = "HF model directory, or a .gguf file")
+    Path input;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.apr", description = "APR file to write")
+    Path output;
+
+    @Option(names = "--dtype", defaultValue = "keep", paramLabel = "keep|f32|bf16|f16",
+            description = "tensor dtype in the APR file (default: ${DEFAULT-VALUE}, the source dtype)")
+    String dtype;
+
+    @Option(names = "--json", description = "print the result as one JSON object")
+    boolean json;
+
+    @Option(names = {"-q", "--quiet"}, description = "print nothing on success")
+    boolean quiet;
+
     @Override public Integer call() {
-        throw new AprException("NOT_IMPLEMENTED", AprException.USAGE, "'apr import' is not built yet");
+        PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+        HfImporter.TargetDType target = HfImporter.TargetDType.parse(dtype);
+        if (Files.isRegularFile(input) && isGguf(input)) return importGguf(out);
+        HfImporter.Result r = HfImporter.importDir(input, output, target, note -> {
+            if (!quiet) err.println("apr import: note: " + note);
+        });
+        err.flush();
+        if (json) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("output", r.output().toString());
+            m.put("architecture", r.config().family());
+            m.put("hf_architecture", r.config().hfArchitecture());
+            m.put("hidden_size", r.config().hiddenSize());
+            m.put("num_layers", r.config().numLayers());
+            m.put("vocab_size", r.config().vocabSize());
+            m.put("tensors", r.tensorCount());
+            m.put("parameters", r.parameterCount());
+            m.put("file_bytes", r.fileBytes());
+            m.put("has_vocab", r.hasVocab());
+            m.put("notes", r.notes());
+            out.println(Json.compactString(m));
+        } else if (!quiet) {
+            out.printf("imported %s -> %s%n", input, r.output());
+            out.printf("  %s (%s), hidden %d, %d layers, vocab %d, %d tensors, %d parameters, %d bytes%s%n",
+                    r.config().family(), r.config().hfArchitecture(), r.config().hiddenSize(), r.config().numLayers(),
+                    r.config().vocabSize(), r.tensorCount(), r.parameterCount(), r.fileBytes(), r.hasVocab() ? ", HAS_VOCAB" : "");
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static boolean isGguf(Path p) {
+        if (p.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")) return true;
+        try (InputStream in = Files.newInputStream(p)) {
+            byte[] b = in.readNBytes(4);
+            return b.length == 4 && b[0] == 'G' && b[1] == 'G' && b[2] == 'U' && b[3] == 'F';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * GGUF import lives in dev.apr.model.io.GgufImporter (another branch). Until it is merged it
+     * is found reflectively: {@code static Object importGguf(Path in, Path out)}.
+     */
+    private int importGguf(PrintWriter out) {
+        Method m;
+        try {
+            m = Class.forName("dev.apr.model.io.GgufImporter").getMethod("importGguf", Path.class, Path.class);
+        } catch (ClassNotFoundException | NoSuchMethodException e) {
+            throw AprException.badInput("GGUF_IMPORT_UNSUPPORTED", input + ": is a GGUF file, but GGUF import is not built into this apr yet");
+        }
+        try {
+            Object r = m.invoke(null, input, output);
+            if (!quiet) out.println(json ? Json.compactString(Map.of("output", output.toString()))
+                    : "imported " + input + " -> " + output + (r != null ? " (" + r + ")" : ""));
+            out.flush();
+            return 0;
+        } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            throw new IllegalStateException(e.getCause());
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }
