@@ -133,6 +133,8 @@ public final class AprFile implements ModelFile {
         if (dataOffset < indexOffset || dataOffset > footerAt)
             throw BadInput.of("APR_BAD_OFFSET", path, "data_offset", "in [" + indexOffset + ", " + footerAt + "]",
                     Long.toUnsignedString(dataOffset));
+        if (tensorCount > MAX_TENSORS)
+            throw BadInput.of("APR_BAD_COUNT", path, "tensor_count", "<= " + MAX_TENSORS, tensorCount);
         long maxEntries = (dataOffset - indexOffset) / MIN_ENTRY_SIZE;
         if (tensorCount > maxEntries)
             throw BadInput.of("APR_BAD_COUNT", path, "tensor_count", "<= " + maxEntries + " (index section of "

@@ -17,6 +17,8 @@ public final class AprFormat {
     public static final int MAX_METADATA_SIZE = 16 << 20;
     public static final int MAX_NAME_LEN = 256;
     public static final int MAX_NDIM = 8;
+    /** Real models hold thousands of tensors; more than this is refused before any list is sized by it. */
+    public static final long MAX_TENSORS = 1_000_000;
     /** Smallest index entry: name_len, empty name, dtype, ndim 0, offset, size. */
     public static final int MIN_ENTRY_SIZE = 2 + 1 + 1 + 8 + 8;
 

@@ -166,6 +166,12 @@ class AprHostileTest {
         byte[] b = good.clone();
         le(b).putInt(8, -1); // 4294967295 entries: refused before any list is sized by it
         refused(fixCrcs(b), "APR_BAD_COUNT", "tensor_count", "4294967295");
+        b = good.clone();
+        le(b).putInt(8, 4); // one more entry than written: parsed from the zero padding, and refused
+        refused(fixCrcs(b), "APR_BAD_SIZE", "tensor '' size", "expected 4 bytes for F32 []");
+        b = good.clone();
+        le(b).putInt(8, 7); // 7 entries of >= 20 bytes cannot fit a 128-byte index section
+        refused(fixCrcs(b), "APR_BAD_COUNT", "tensor_count", "<= 6");
     }
 
     @Test
