@@ -74,7 +74,7 @@ public final class Gemm {
     }
 
     /** out[r*4+s] = dot(A row r, B row s) for a full 4×4 tile, 16 vector accumulators. */
-    private static void dot4x4(float[] a, int ao, float[] b, int bo, int k, int kv, float[] out) {
+    static void dot4x4(float[] a, int ao, float[] b, int bo, int k, int kv, float[] out) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
