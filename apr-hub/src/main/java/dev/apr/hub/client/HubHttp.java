@@ -122,14 +122,14 @@ public final class HubHttp {
     }
 
     /** The Hub's error for a non-2xx response: status, {@code X-Error-Code}, {@code X-Error-Message} or the JSON {@code error}. */
-    AprException error(String step, HttpResponse<?> r) {
+    HubException error(String step, HttpResponse<?> r) {
         String code = r.headers().firstValue("X-Error-Code").orElse(null);
         String msg = r.headers().firstValue("X-Error-Message").orElse(null);
         if (msg == null && r.body() instanceof byte[] b && b.length > 0) msg = bodyError(b);
         String req = r.headers().firstValue("X-Request-Id").map(id -> " (request id " + id + ")").orElse("");
         String text = step + ": " + r.request().method() + " " + shortUrl(r.uri()) + " -> HTTP " + r.statusCode()
                 + (code != null ? " " + code : "") + (msg != null ? ": " + msg : "") + req;
-        return new AprException(code != null ? "HUB_" + code : "HUB_HTTP_" + r.statusCode(), AprException.REMOTE, redact(text));
+        return new HubException(code != null ? "HUB_" + code : "HUB_HTTP_" + r.statusCode(), r.statusCode(), redact(text));
     }
 
     private static String bodyError(byte[] body) {
