@@ -110,6 +110,26 @@ public final class Json {
 
     public static String compactString(Object value) { return new String(compact(value), StandardCharsets.UTF_8); }
 
+    /**
+     * The same JSON text without insignificant whitespace, keys in their original order (a
+     * streaming copy: no tree is built). Used to embed tokenizer.json in APR metadata.
+     */
+    public static String minify(byte[] utf8, String source) {
+        checkUtf8(utf8, source);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(utf8.length / 2);
+        try (JsonParser p = LENIENT.getFactory().createParser(utf8);
+             com.fasterxml.jackson.core.JsonGenerator g = LENIENT.getFactory().createGenerator(out)) {
+            if (p.nextToken() == null) throw AprException.badInput("BAD_JSON", source + ": invalid JSON: empty document");
+            g.copyCurrentStructure(p);
+            if (p.nextToken() != null) throw AprException.badInput("BAD_JSON", source + ": invalid JSON: trailing content after the value");
+        } catch (JsonProcessingException e) {
+            throw badJson(source, e);
+        } catch (IOException e) {
+            throw AprException.badInput("BAD_JSON", source + ": invalid JSON: " + oneLine(e.getMessage()));
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
     /** Indented JSON for humans (two spaces, as HF files are). */
     public static String pretty(Object value) {
         try {

@@ -55,4 +55,11 @@ class JsonTest {
         m.put("a", List.of(1, 2));
         assertEquals("{\"b\":\"Ġé\",\"a\":[1,2]}", Json.compactString(m));
     }
+
+    @Test
+    void minifyKeepsOrderAndValues() {
+        String pretty = "{\n  \"b\": [1, 2.5, null],\n  \"a\": { \"x\" : \"Ġ y\" }\n}\n";
+        assertEquals("{\"b\":[1,2.5,null],\"a\":{\"x\":\"Ġ y\"}}", Json.minify(b(pretty), "t.json"));
+        assertEquals("BAD_JSON", assertThrows(AprException.class, () -> Json.minify(b("{\"a\":1} x"), "t.json")).code());
+    }
 }

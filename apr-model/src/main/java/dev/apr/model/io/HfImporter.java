@@ -6,6 +6,7 @@ import dev.apr.format.DType;
 import dev.apr.format.Floats;
 import dev.apr.format.Json;
 import dev.apr.format.Tensor;
+import dev.apr.format.TokenizerJson;
 import dev.apr.format.TensorBytes;
 import dev.apr.format.apr.AprFile;
 import dev.apr.format.apr.AprFlags;
@@ -168,64 +169,81 @@ public final class HfImporter {
         return names.size() <= 5 ? String.join(", ", names) : String.join(", ", names.subList(0, 5)) + ", ...";
     }
 
-    // ---- tokenizer ---------------------------------------------------------------------------
+    // ---- tokenizer ----------------------------------------------------------------------------
 
-    /** Fills the tokenizer keys from tokenizer.json (+ tokenizer_config.json); true when a vocabulary was embedded. */
+    /** Qwen2's pre-tokenizer split pattern: its presence identifies tokenizer.pre_type "qwen2". */
+    static final String QWEN2_PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+    /**
+     * Fills the tokenizer keys from tokenizer.json (read by {@link TokenizerJson}, the one reader)
+     * and tokenizer_config.json; true when a vocabulary was embedded.
+     */
     static boolean addTokenizer(Path dir, ModelConfig cfg, Map<String, Object> md, Consumer<String> note) {
-        Path tj = dir.resolve("tokenizer.json");
-        Map<String, Object> tc = Files.isRegularFile(dir.resolve("tokenizer_config.json"))
-                ? Json.readObject(dir.resolve("tokenizer_config.json"), false) : Map.of();
-        if (tc.get("chat_template") instanceof String tmpl) {
-            md.put("chat_template", tmpl);
-            md.put("chat_format", tmpl.contains("<|im_start|>") ? "chatml" : "custom");
+        Path tjPath = dir.resolve("tokenizer.json");
+        Path tcPath = dir.resolve("tokenizer_config.json");
+        TokenizerJson.Config tc = Files.isRegularFile(tcPath) ? TokenizerJson.readConfig(tcPath) : null;
+        if (tc != null && tc.chatTemplate() != null) {
+            md.put("chat_template", tc.chatTemplate());
+            md.put("chat_format", tc.chatTemplate().contains("<|im_start|>") ? "chatml" : "custom");
         }
-        if (!Files.isRegularFile(tj)) {
+        if (!Files.isRegularFile(tjPath)) {
             note.accept("no tokenizer.json in " + dir + ": imported without a vocabulary (HAS_VOCAB not set)");
             putTokenIds(cfg, md, null, tc);
             return false;
         }
-        MinimalTokenizerJson tok = MinimalTokenizerJson.read(tj);
-        if (tok.holes > 0) note.accept(tok.holes + " token ids of " + tj + " have no token; they are named [PAD<id>]");
-        if (tok.vocabulary.size() > cfg.vocabSize())
-            throw BadInput.of("VOCAB_MISMATCH", tj, "vocabulary size", "<= vocab_size " + cfg.vocabSize() + " of config.json (embedding rows)",
-                    tok.vocabulary.size());
-        md.put("tokenizer.model_type", tok.modelType);
-        md.put("tokenizer.vocab_size", tok.vocabulary.size());
-        md.put("tokenizer.vocabulary", tok.vocabulary);
-        md.put("tokenizer.merges", tok.merges);
-        if (tok.preType != null) md.put("tokenizer.pre_type", tok.preType);
+        byte[] bytes = Json.readFile(tjPath);
+        TokenizerJson tok = TokenizerJson.parse(bytes, tjPath);
+        if (!"BPE".equals(tok.modelType()))
+            throw BadInput.of("UNSUPPORTED_TOKENIZER", tjPath, "model.type", "BPE", "\"" + tok.modelType() + "\"");
+        String[] byId = tok.allTokensById();
+        int holes = 0;
+        List<String> vocabulary = new ArrayList<>(byId.length);
+        for (int i = 0; i < byId.length; i++) {
+            if (byId[i] == null) { holes++; vocabulary.add("[PAD" + i + "]"); } else vocabulary.add(byId[i]);
+        }
+        if (holes > 0) note.accept(holes + " token ids of " + tjPath + " have no token; they are named [PAD<id>]");
+        if (vocabulary.size() > cfg.vocabSize())
+            throw BadInput.of("VOCAB_MISMATCH", tjPath, "vocabulary size", "<= vocab_size " + cfg.vocabSize() + " of config.json (embedding rows)",
+                    vocabulary.size());
+        md.put("tokenizer.model_type", "BPE");
+        md.put("tokenizer.vocab_size", vocabulary.size());
+        md.put("tokenizer.vocabulary", vocabulary);
+        md.put("tokenizer.merges", tok.mergeStrings());
+        for (TokenizerJson.PreTokenizerStep step : tok.preTokenizers())
+            if ("Split".equals(step.type()) && QWEN2_PATTERN.equals(step.regex())) md.put("tokenizer.pre_type", "qwen2");
         // the whole file travels with the model, minified: the exact pretty-printed Qwen file
         // (11 MB, ~13 MB as a JSON string) would push the metadata past APR's 16 MiB limit
-        md.put("tokenizer.json", Json.compactString(tok.json));
+        md.put("tokenizer.json", Json.minify(bytes, tjPath.toString()));
         putTokenIds(cfg, md, tok, tc);
         return true;
     }
 
-    private static void putTokenIds(ModelConfig cfg, Map<String, Object> md, MinimalTokenizerJson tok, Map<String, Object> tc) {
+    private static void putTokenIds(ModelConfig cfg, Map<String, Object> md, TokenizerJson tok, TokenizerJson.Config tc) {
         Map<String, Object> special = new LinkedHashMap<>();
-        for (String k : List.of("bos_token", "eos_token", "unk_token", "pad_token")) {
-            String s = tokenString(tc.get(k));
-            if (s != null) special.put(k, s);
+        if (tc != null) {
+            if (tc.bosToken() != null) special.put("bos_token", tc.bosToken());
+            if (tc.eosToken() != null) special.put("eos_token", tc.eosToken());
+            if (tc.unkToken() != null) special.put("unk_token", tc.unkToken());
+            if (tc.padToken() != null) special.put("pad_token", tc.padToken());
         }
         int bos = cfg.bosTokenId(), eos = cfg.eosTokenId();
         if (tok != null) {
-            if (bos < 0 && special.get("bos_token") instanceof String s && tok.ids.containsKey(s)) bos = tok.ids.get(s);
-            if (eos < 0 && special.get("eos_token") instanceof String s && tok.ids.containsKey(s)) eos = tok.ids.get(s);
-            if (bos >= 0 && bos < tok.vocabulary.size()) special.putIfAbsent("bos_token", tok.vocabulary.get(bos));
-            if (eos >= 0 && eos < tok.vocabulary.size()) special.putIfAbsent("eos_token", tok.vocabulary.get(eos));
-            if (tok.ids.containsKey("<|im_start|>")) special.put("im_start_token", "<|im_start|>");
-            if (tok.ids.containsKey("<|im_end|>")) special.put("im_end_token", "<|im_end|>");
+            if (bos < 0 && special.get("bos_token") instanceof String s) bos = tok.idOf(s);
+            if (eos < 0 && special.get("eos_token") instanceof String s) eos = tok.idOf(s);
+            if (bos >= 0 && tok.token(bos) != null) special.putIfAbsent("bos_token", tokenAt(tok, bos));
+            if (eos >= 0) special.putIfAbsent("eos_token", tokenAt(tok, eos));
+            if (tok.idOf("<|im_start|>") >= 0) special.put("im_start_token", "<|im_start|>");
+            if (tok.idOf("<|im_end|>") >= 0) special.put("im_end_token", "<|im_end|>");
         }
+        special.values().removeIf(v -> v == null);
         if (bos >= 0) md.put("tokenizer.bos_token_id", bos);
         if (eos >= 0) md.put("tokenizer.eos_token_id", eos);
         if (!special.isEmpty()) md.put("special_tokens", special);
     }
 
-    /** tokenizer_config.json writes special tokens as "s" or {"content": "s", ...}. */
-    private static String tokenString(Object v) {
-        if (v instanceof String s) return s;
-        if (v instanceof Map<?, ?> m && m.get("content") instanceof String s) return s;
-        return null;
+    private static String tokenAt(TokenizerJson tok, int id) {
+        String[] all = tok.allTokensById();
+        return id < all.length ? all[id] : null;
     }
 
     // ---- dtype conversion --------------------------------------------------------------------
