@@ -249,19 +249,27 @@ class ImportInspectTest {
     @Test
     void ggufInspectGoesThroughModelFiles() {
         Path gguf = TinyHf.TESTDATA.resolve("qwen2-h256-q4km/model-q4_k_m.gguf");
-        Run r = apr("inspect", gguf.toString());
-        boolean readerMerged;
+        Run r = apr("inspect", gguf.toString(), "--tensors");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("format:       GGUF 3\n"), r.out());
+        assertTrue(r.out().contains("architecture: qwen2\n"), r.out());
+        assertTrue(r.out().contains("  embedding_length: 256\n"), r.out());
+        assertTrue(r.out().contains("tokenizer.ggml.tokens: [151936 items]"), r.out());
+        assertTrue(r.out().contains("blk.0.attn_q.weight"), r.out());
+    }
+
+    @Test
+    void ggufImportIsRefusedClearlyUntilItIsBuilt() {
+        Path gguf = TinyHf.TESTDATA.resolve("qwen2-h256-q4km/model-q4_k_m.gguf");
+        Run r = apr("import", gguf.toString(), "-o", tmp.resolve("g.apr").toString());
+        boolean built;
         try {
-            Class.forName("dev.apr.format.gguf.GgufFile");
-            readerMerged = true;
+            Class.forName("dev.apr.model.io.GgufImporter");
+            built = true;
         } catch (ClassNotFoundException e) {
-            readerMerged = false;
+            built = false;
         }
-        if (readerMerged) {
-            assertEquals(0, r.code(), r.err());
-            assertTrue(r.out().contains("format:       GGUF"), r.out());
-        } else {
-            refused(r, "GGUF_UNSUPPORTED", "GGUF");
-        }
+        if (!built) refused(r, "GGUF_IMPORT_UNSUPPORTED", "GGUF import is not built");
+        else assertNotEquals(70, r.code(), "no internal error: " + r.err());
     }
 }

@@ -5,6 +5,7 @@ import dev.apr.format.ModelFile;
 import dev.apr.format.ModelFiles;
 import dev.apr.format.Tensor;
 import dev.apr.format.apr.AprFile;
+import dev.apr.format.gguf.GgufFile;
 import dev.apr.format.safetensors.SafeTensorsFile;
 import dev.apr.model.ModelConfig;
 
@@ -42,8 +43,9 @@ public final class ModelInspector {
                 r.put("file_size", a.fileSize());
             } else if (f instanceof SafeTensorsFile s) {
                 r.put("files", s.files().stream().map(p -> p.getFileName().toString()).toList());
-            } else if (f.metadata().get("gguf.version") != null) {
-                r.put("version", f.metadata().get("gguf.version"));
+            } else if (f instanceof GgufFile g) {
+                r.put("version", g.version());
+                r.put("alignment", g.alignment());
             }
             r.put("architecture", architecture(f));
             long params = 0, bytes = 0;
