@@ -17,7 +17,6 @@ import dev.apr.model.ModelConfig;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -248,36 +247,36 @@ public final class HfImporter {
 
     // ---- dtype conversion --------------------------------------------------------------------
 
-    /** Converts F32/BF16/F16 to another of them, 64K elements at a time (never the whole tensor). */
+    /**
+     * Converts F32/BF16/F16 to another of them, 256K elements at a time (never the whole tensor),
+     * with the bulk (Vector API) conversions of {@link Floats}.
+     */
     static TensorBytes convert(Tensor t, DType to) {
         DType from = t.dtype();
         MemorySegment src = t.data();
         long n = t.elementCount();
         return (ByteSink out) -> {
-            int chunk = 1 << 16;
-            ByteBuffer buf = ByteBuffer.allocate(chunk * to.blockBytes).order(ByteOrder.LITTLE_ENDIAN);
+            int chunk = 1 << 18;
+            float[] f = new float[chunk];
+            short[] h = new short[chunk];
+            MemorySegment outSeg = MemorySegment.ofArray(new byte[chunk * to.blockBytes]);
             ValueLayout.OfShort sh = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
             ValueLayout.OfFloat fl = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
             for (long i = 0; i < n; i += chunk) {
                 int k = (int) Math.min(chunk, n - i);
-                buf.clear();
-                for (int j = 0; j < k; j++) {
-                    long e = i + j;
-                    float f = switch (from) {
-                        case F32 -> src.getAtIndex(fl, e);
-                        case BF16 -> Floats.bf16ToF32(src.getAtIndex(sh, e));
-                        case F16 -> Floats.f16ToF32(src.getAtIndex(sh, e));
-                        default -> throw new IllegalStateException(from.toString());
-                    };
-                    switch (to) {
-                        case F32 -> buf.putFloat(f);
-                        case BF16 -> buf.putShort(Floats.f32ToBf16(f));
-                        case F16 -> buf.putShort(Floats.f32ToF16(f));
-                        default -> throw new IllegalStateException(to.toString());
-                    }
+                switch (from) {   // source elements -> f32
+                    case F32 -> MemorySegment.copy(src, fl, i * 4, f, 0, k);
+                    case BF16 -> { MemorySegment.copy(src, sh, i * 2, h, 0, k); Floats.bf16ToF32(h, f, k); }
+                    case F16 -> { MemorySegment.copy(src, sh, i * 2, h, 0, k); Floats.f16ToF32(h, f, k); }
+                    default -> throw new IllegalStateException(from.toString());
                 }
-                buf.flip();
-                out.write(buf);
+                switch (to) {     // f32 -> target elements
+                    case F32 -> MemorySegment.copy(f, 0, outSeg, fl, 0, k);
+                    case BF16 -> { Floats.f32ToBf16(f, h, k); MemorySegment.copy(h, 0, outSeg, sh, 0, k); }
+                    case F16 -> { Floats.f32ToF16(f, h, k); MemorySegment.copy(h, 0, outSeg, sh, 0, k); }
+                    default -> throw new IllegalStateException(to.toString());
+                }
+                out.write(outSeg.asSlice(0, (long) k * to.blockBytes));
             }
         };
     }
