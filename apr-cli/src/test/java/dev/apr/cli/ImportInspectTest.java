@@ -100,6 +100,15 @@ class ImportInspectTest {
             }
         }
 
+        // rewriting the imported file from what the reader gives back reproduces it byte for byte
+        Path again = tmp.resolve("again.apr");
+        try (AprFile f = AprFile.open(apr)) {
+            dev.apr.format.apr.AprWriter w = new dev.apr.format.apr.AprWriter().metadata(f.rawMetadata()).flags(f.flagBits());
+            f.tensors().forEach(w::tensor);
+            w.write(again);
+        }
+        assertEquals(-1L, Files.mismatch(apr, again));
+
         Run js = apr("inspect", apr.toString(), "--json", "--tensors");
         assertEquals(0, js.code(), js.err());
         Map<String, Object> j = Json.parseObject(js.out().strip().getBytes(StandardCharsets.UTF_8), "inspect --json", false);

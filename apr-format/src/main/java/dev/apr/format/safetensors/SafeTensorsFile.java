@@ -148,6 +148,7 @@ public final class SafeTensorsFile implements ModelFile {
         for (Map.Entry<String, Object> e : json.entrySet()) {
             String name = e.getKey();
             if (name.equals("__metadata__")) {
+                if (e.getValue() == null) continue; // serde reads null as "no metadata"
                 if (!(e.getValue() instanceof Map<?, ?> m))
                     throw BadInput.of("ST_BAD_METADATA", file, "__metadata__", "an object of strings", describe(e.getValue()));
                 for (Map.Entry<?, ?> me : m.entrySet()) {

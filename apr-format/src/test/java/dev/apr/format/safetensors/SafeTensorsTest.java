@@ -216,6 +216,11 @@ class SafeTensorsTest {
     void metadataMustBeStrings() throws IOException {
         refused(file("{\"__metadata__\":{\"format\":\"pt\",\"n\":1}," + OK.substring(1), 12), "ST_BAD_METADATA", "__metadata__.n", "a string");
         refused(file("{\"__metadata__\":[1]," + OK.substring(1), 12), "ST_BAD_METADATA", "__metadata__");
+        Path p = dir.resolve("nullmd.safetensors");
+        Files.write(p, file("{\"__metadata__\":null," + OK.substring(1), 12));
+        try (SafeTensorsFile f = SafeTensorsFile.open(p)) {
+            assertTrue(f.headerMetadata().isEmpty());
+        }
     }
 
     @Test
