@@ -45,8 +45,19 @@ public final class ImportCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         HfImporter.TargetDType target = HfImporter.TargetDType.parse(dtype);
         if (Files.isRegularFile(input) && isGguf(input)) return importGguf(out);
+        // a progress line on stderr, only for a person watching a terminal
+        boolean bar = !quiet && System.console() != null;
+        int[] lastPct = {-1};
         HfImporter.Result r = HfImporter.importDir(input, output, target, note -> {
             if (!quiet) err.println("apr import: note: " + note);
+        }, (done, total) -> {
+            int pct = total == 0 ? 100 : (int) (100 * done / total);
+            if (bar && pct != lastPct[0]) {
+                lastPct[0] = pct;
+                err.printf("\rimporting: %3d%% (%d / %d MB)", pct, done >> 20, total >> 20);
+                if (done == total) err.println();
+                err.flush();
+            }
         });
         err.flush();
         if (json) {

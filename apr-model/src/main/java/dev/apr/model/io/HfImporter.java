@@ -70,6 +70,16 @@ public final class HfImporter {
 
     /** Imports; {@code notes} receives one line per thing the user should know (dropped tensors...). */
     public static Result importDir(Path hfDir, Path output, TargetDType target, Consumer<String> notes) {
+        return importDir(hfDir, output, target, notes, (done, total) -> {});
+    }
+
+    /** Tensor bytes written so far and in all, after each tensor (for a progress bar). */
+    @FunctionalInterface
+    public interface Progress {
+        void update(long doneBytes, long totalBytes);
+    }
+
+    public static Result importDir(Path hfDir, Path output, TargetDType target, Consumer<String> notes, Progress progress) {
         if (!Files.isDirectory(hfDir))
             throw BadInput.of("NOT_A_DIRECTORY", hfDir, "input", "a Hugging Face model directory (config.json + *.safetensors)",
                     Files.exists(hfDir) ? "a file" : "nothing (no such path)");
@@ -96,10 +106,19 @@ public final class HfImporter {
             w.metadata(md);
             if (vocab) w.flag(AprFlags.HAS_VOCAB);
 
+            long total = 0;
+            for (Tensor t : tensors) total += outBytes(t, target);
+            long[] done = {0};
+            final long all = total;
             for (Tensor t : tensors) {
                 DType to = target.dtype == null ? t.dtype() : target.dtype;
-                if (to == t.dtype()) w.tensor(t);
-                else w.tensor(t.name(), to, t.shape(), t.elementCount() * to.blockBytes, convert(t, to));
+                long size = outBytes(t, target);
+                TensorBytes bytes = to == t.dtype() ? out -> out.write(t.data()) : convert(t, to);
+                w.tensor(t.name(), to, t.shape(), size, out -> {
+                    bytes.writeTo(out);
+                    done[0] += size;
+                    progress.update(done[0], all);
+                });
             }
             w.write(output);
         }
@@ -123,6 +142,10 @@ public final class HfImporter {
         if (Boolean.TRUE.equals(c.get("use_sliding_window")))
             throw BadInput.of("UNSUPPORTED_CONFIG", file, "use_sliding_window", "false", "true");
         if (Boolean.TRUE.equals(c.get("mlp_bias"))) throw BadInput.of("UNSUPPORTED_CONFIG", file, "mlp_bias", "false", "true");
+    }
+
+    private static long outBytes(Tensor t, TargetDType target) {
+        return target.dtype == null ? t.byteSize() : t.elementCount() * target.dtype.blockBytes;
     }
 
     /** The tensors to write: exactly the architecture's, with the shapes it needs. */
