@@ -131,8 +131,15 @@ public final class Tokenizer {
                 default -> throw unsupported(src, "normalizer", "NFC, NFD, NFKC, NFKD or none", n);
             }
         }
+        List<PreTokenizerStep> steps = tj.preTokenizers();
+        if (tj.legacyPair() && config != null && "Qwen2Tokenizer".equals(config.tokenizerClass())) {
+            // transformers' slow Qwen2Tokenizer: NFC, then the Qwen split regex, then byte-level BPE.
+            b.normalizers.add(Normalizer.Form.NFC);
+            steps = List.of(new PreTokenizerStep("Split", PreTokenizerRegex.QWEN2, null, "Isolated", false, false, false, false),
+                    new PreTokenizerStep("ByteLevel", null, null, null, false, false, false, false));
+        }
         boolean byteLevel = false;
-        for (PreTokenizerStep s : tj.preTokenizers()) {
+        for (PreTokenizerStep s : steps) {
             switch (s.type()) {
                 case "Split" -> {
                     if (s.regex() == null) throw unsupported(src, "pre_tokenizer Split.pattern", "Regex", "String");
