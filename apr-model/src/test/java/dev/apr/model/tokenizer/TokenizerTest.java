@@ -122,6 +122,11 @@ class TokenizerTest {
             }
             String s = sb.toString();
             assertEquals(Normalizer.normalize(s, Normalizer.Form.NFC), qwen.decode(qwen.encode(s)), s);
+            // The streaming decoder's pieces add up to the same text.
+            TokenStreamDecoder d = qwen.streamDecoder();
+            StringBuilder streamed = new StringBuilder();
+            for (int id : qwen.encode(s)) streamed.append(d.push(id));
+            assertEquals(Normalizer.normalize(s, Normalizer.Form.NFC), streamed.append(d.flush()).toString(), s);
         }
         // A decomposed accent comes back composed, as HF's NFC normalizer makes it.
         assertEquals("caf\u00e9", qwen.decode(qwen.encode("cafe\u0301")));
@@ -179,7 +184,16 @@ class TokenizerTest {
     }
 
     /** GGUF metadata as convert_hf_to_gguf writes it (padded to 151936 with [PAD] UNUSED tokens). */
-    static Map<String, Object> ggufMetadata(String pre) {
+    static Map<String, Object> ggufBase;
+
+    static synchronized Map<String, Object> ggufMetadata(String pre) {
+        if (ggufBase == null) ggufBase = buildGgufMetadata();
+        Map<String, Object> md = new LinkedHashMap<>(ggufBase);
+        md.put("tokenizer.ggml.pre", pre);
+        return md;
+    }
+
+    static Map<String, Object> buildGgufMetadata() {
         TokenizerJson tj = TokenizerJson.read(qwenDir.resolve("tokenizer.json"));
         String[] all = tj.allTokensById();
         List<String> tokens = new ArrayList<>();
@@ -198,7 +212,6 @@ class TokenizerTest {
         }
         Map<String, Object> md = new LinkedHashMap<>();
         md.put("tokenizer.ggml.model", "gpt2");
-        md.put("tokenizer.ggml.pre", pre);
         md.put("tokenizer.ggml.tokens", tokens);
         md.put("tokenizer.ggml.token_type", types);
         md.put("tokenizer.ggml.merges", tj.mergeStrings());
@@ -222,11 +235,10 @@ class TokenizerTest {
 
     @Test void llamaBpePreGroupsDigitsByThree() {
         Tokenizer g = Tokenizer.fromGguf(ggufMetadata("llama-bpe"));
-        Tokenizer q = Tokenizer.fromGguf(ggufMetadata("qwen2"));
         // Qwen's vocabulary only has single digits, so both give 8 ids; the pieces differ.
         assertEquals(List.of("123", "456", "78", " x"), pieces(PreTokenizerRegex.forGgufPre("llama-bpe"), "12345678 x"));
         assertEquals(List.of("1", "2", "3", "4", " x"), pieces(PreTokenizerRegex.forGgufPre("qwen2"), "1234 x"));
-        assertArrayEquals(q.encode("12345678 x"), g.encode("12345678 x"));
+        assertArrayEquals(qwen.encode("12345678 x"), g.encode("12345678 x"));
         assertEquals("12345678", g.decode(g.encode("12345678")));
         assertTrue(g.addBos() == false, "add_bos_token from metadata wins");
         assertThrows(dev.apr.format.AprException.class, () -> Tokenizer.fromGguf(ggufMetadata("no-such-pre")));
@@ -265,5 +277,23 @@ class TokenizerTest {
             tokens += want.length;
         }
         System.out.println("cross-check: " + files + " files, " + tokens + " tokens equal");
+    }
+
+    /** 3000 random strings of tricky code points and their HF ids (made by fuzz.js). */
+    @Test void idsEqualHuggingFaceOnFuzzedStrings() throws Exception {
+        JsonNode root;
+        try (InputStream in = new java.util.zip.GZIPInputStream(TokenizerTest.class.getResourceAsStream("/tokenizer/fuzz-ids.json.gz"))) {
+            root = new ObjectMapper().readTree(in);
+        }
+        assertEquals(3000, root.get("texts").size());
+        int bad = 0;
+        for (int i = 0; i < root.get("texts").size(); i++) {
+            String text = root.get("texts").get(i).asText();
+            int[] want = ints(root.get("ids").get(i)), got = qwen.encode(text);
+            if (!java.util.Arrays.equals(want, got) && bad++ < 10)
+                System.out.println("MISMATCH " + i + " " + text.codePoints().mapToObj(c -> String.format("U+%04X", c)).toList()
+                        + "\n want " + java.util.Arrays.toString(want) + "\n got  " + java.util.Arrays.toString(got));
+        }
+        assertEquals(0, bad, "fuzz mismatches");
     }
 }
