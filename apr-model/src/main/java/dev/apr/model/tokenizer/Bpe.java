@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class Bpe {
     private static final int CACHE_LIMIT = 500_000;
+    private static final int MAX_CACHED_CHARS = 256;
 
     /** Token id of each single byte's character, or -1 if the vocabulary lacks it. */
     private final int[] byteIds = new int[256];
@@ -57,7 +58,8 @@ final class Bpe {
         int[] ids = cache.get(piece);
         if (ids == null) {
             ids = encodeUncached(piece);
-            if (cache.size() < CACHE_LIMIT) cache.put(piece, ids);
+            // Long pieces are rare and would make the cache's memory unbounded: not cached.
+            if (piece.length() <= MAX_CACHED_CHARS && cache.size() < CACHE_LIMIT) cache.put(piece, ids);
         }
         out.addAll(ids);
     }

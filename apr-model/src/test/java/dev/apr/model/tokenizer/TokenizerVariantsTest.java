@@ -79,6 +79,19 @@ class TokenizerVariantsTest {
         var e2 = assertThrows(dev.apr.format.AprException.class, () -> write(n, dir));
         assertTrue(e2.getMessage().contains("normalizer") && e2.getMessage().contains("Lowercase"), e2.getMessage());
         assertEquals("TOKENIZER_UNSUPPORTED", e2.code());
+        ObjectNode m = qwenJson.deepCopy();
+        ((com.fasterxml.jackson.databind.node.ArrayNode) m.get("model").get("merges")).insert(0, JSON.readTree("[\"zz\", \"qq\"]"));
+        var e3 = assertThrows(dev.apr.format.AprException.class, () -> write(m, dir));
+        assertTrue(e3.getMessage().contains("merges[0]") && e3.getMessage().contains("'zzqq' missing"), e3.getMessage());
         Files.deleteIfExists(dir.resolve("tokenizer.json"));
+    }
+
+    @Test void veryLongPiecesStayFastAndExact() {
+        // HF ids for these were checked by hash (patho.js); here: sizes and round trip.
+        Tokenizer t = TokenizerTest.qwen != null ? TokenizerTest.qwen : Tokenizer.load(Path.of(System.getProperty("apr.testdata"), "qwen3-tokenizer"));
+        String spaces = " ".repeat(200_000) + "x";
+        assertEquals(1564, t.encode(spaces).length);
+        assertEquals(25_000, t.encode("a".repeat(200_000)).length);
+        assertEquals(spaces, t.decode(t.encode(spaces)));
     }
 }
