@@ -177,6 +177,11 @@ public final class TokenizerJson {
         return parse(bytes, path);
     }
 
+    /** Parses tokenizer.json text held elsewhere (e.g. the APR metadata key "tokenizer.json"). */
+    public static TokenizerJson parse(String json, String sourceName) {
+        return parse(json.getBytes(StandardCharsets.UTF_8), Path.of(sourceName));
+    }
+
     /** Parses tokenizer.json bytes; {@code source} is only used in messages and {@link #source()}. */
     public static TokenizerJson parse(byte[] bytes, Path source) {
         JsonNode root = parseJson(bytes, source);

@@ -230,6 +230,57 @@ public final class Tokenizer {
         return new Tokenizer(b);
     }
 
+    /**
+     * Builds from APR metadata (specs/apr-v2.md): the embedded {@code "tokenizer.json"} string when
+     * present (exact: pre-tokenizer and added tokens included), with special tokens from
+     * {@code special_tokens} (token strings) or {@code tokenizer.bos_token_id}/{@code eos_token_id},
+     * and {@code chat_template}. Without it, from {@code tokenizer.vocabulary} + {@code tokenizer.merges}
+     * + {@code tokenizer.pre_type} as for GGUF, where tokens spelled {@code <|...|>} become special
+     * added tokens (vocab + merges alone cannot say more).
+     */
+    public static Tokenizer fromAprMetadata(Map<String, Object> md, String source) {
+        Object embedded = md.get("tokenizer.json");
+        if (embedded instanceof String json) {
+            TokenizerJson tj = TokenizerJson.parse(json, source + "#tokenizer.json");
+            Map<?, ?> st = md.get("special_tokens") instanceof Map<?, ?> m ? m : Map.of();
+            String bos = specialName(st.get("bos_token"), md.get("tokenizer.bos_token_id"), tj);
+            String eos = specialName(st.get("eos_token"), md.get("tokenizer.eos_token_id"), tj);
+            String pad = specialName(st.get("pad_token"), null, tj);
+            Object ct = md.get("chat_template");
+            TokenizerJson.Config cfg = new TokenizerJson.Config(Path.of(source), bos, eos, pad, null,
+                    ct instanceof String c ? c : null, null, bos != null && tj.idOf("<|begin_of_text|>") >= 0, null,
+                    null, List.of(), null);
+            return fromJson(tj, cfg);
+        }
+        if (!(md.get("tokenizer.vocabulary") instanceof List<?> vocab))
+            throw AprException.badInput("TOKENIZER_MISSING", source + ": tokenizer.json / tokenizer.vocabulary: expected an embedded tokenizer, got none (apr stamp --tokenizer DIR)");
+        Map<String, Object> g = new HashMap<>();
+        g.put("tokenizer.ggml.model", "gpt2");
+        g.put("tokenizer.ggml.tokens", vocab);
+        g.put("tokenizer.ggml.merges", md.get("tokenizer.merges"));
+        List<Integer> types = new ArrayList<>(vocab.size());
+        for (Object t : vocab) types.add(t instanceof String s && s.startsWith("<|") && s.endsWith("|>") && s.length() > 4 ? 3 : 1);
+        g.put("tokenizer.ggml.token_type", types);
+        Object pre = md.get("tokenizer.pre_type");
+        g.put("tokenizer.ggml.pre", pre == null ? "qwen2" : pre);
+        g.put("tokenizer.ggml.bos_token_id", md.get("tokenizer.bos_token_id"));
+        g.put("tokenizer.ggml.eos_token_id", md.get("tokenizer.eos_token_id"));
+        g.put("tokenizer.chat_template", md.get("chat_template"));
+        g.values().removeIf(java.util.Objects::isNull);
+        return fromGguf(g);
+    }
+
+    private static String specialName(Object byName, Object byId, TokenizerJson tj) {
+        if (byName instanceof String s) return s;
+        Object id = byName instanceof Number ? byName : byId;
+        if (id instanceof Number n) {
+            String[] all = tj.allTokensById();
+            int i = n.intValue();
+            return i >= 0 && i < all.length ? all[i] : null;
+        }
+        return null;
+    }
+
     // ================================================================= encoding
 
     /** Token ids of a text (no special tokens added). */

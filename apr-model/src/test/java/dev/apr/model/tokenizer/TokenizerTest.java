@@ -233,6 +233,30 @@ class TokenizerTest {
         assertEquals("[PAD151700]", g.decode(new int[]{151700}));
     }
 
+    @Test void aprMetadataWithEmbeddedTokenizerJson() throws Exception {
+        Map<String, Object> md = new LinkedHashMap<>();
+        md.put("tokenizer.json", Files.readString(qwenDir.resolve("tokenizer.json")));
+        md.put("special_tokens", Map.of("eos_token", "<|im_end|>", "pad_token", "<|endoftext|>"));
+        md.put("chat_template", "{{ x }}");
+        Tokenizer t = Tokenizer.fromAprMetadata(md, "m.apr");
+        assertEquals(151645, t.eosId());
+        assertEquals(151643, t.padId());
+        assertEquals("{{ x }}", t.chatTemplate());
+        for (JsonNode x : expected.get("texts"))
+            assertArrayEquals(ints(x.get("ids")), t.encode(x.get("text").asText()));
+        // Only vocabulary + merges: <|...|> tokens still split out as specials.
+        Map<String, Object> g = ggufMetadata("qwen2");
+        Map<String, Object> md2 = new LinkedHashMap<>();
+        md2.put("tokenizer.vocabulary", g.get("tokenizer.ggml.tokens"));
+        md2.put("tokenizer.merges", g.get("tokenizer.ggml.merges"));
+        md2.put("tokenizer.pre_type", "qwen2");
+        md2.put("tokenizer.eos_token_id", 151645);
+        Tokenizer v = Tokenizer.fromAprMetadata(md2, "m.apr");
+        assertArrayEquals(qwen.encode("<|im_start|>user\nhi<|im_end|> 123"), v.encode("<|im_start|>user\nhi<|im_end|> 123"));
+        assertEquals(151645, v.eosId());
+        assertThrows(dev.apr.format.AprException.class, () -> Tokenizer.fromAprMetadata(Map.of(), "m.apr"));
+    }
+
     @Test void llamaBpePreGroupsDigitsByThree() {
         Tokenizer g = Tokenizer.fromGguf(ggufMetadata("llama-bpe"));
         // Qwen's vocabulary only has single digits, so both give 8 ids; the pieces differ.
