@@ -89,6 +89,9 @@ class TokenizerTest {
     @Test void knownIds() {
         assertArrayEquals(new int[]{9707, 1879, 11, 358, 2776, 1588}, qwen.encode("Hello world, I'm here"));
         assertArrayEquals(new int[]{151644, 872, 198, 6023, 151645}, qwen.encode("<|im_start|>user\nhi<|im_end|>"));
+        // llama.cpp's ids for this text (testdata/qwen2-h256-q4km/README.md).
+        assertArrayEquals(new int[]{750, 75698, 1445, 982, 262, 470, 75698, 1445, 12, 16, 8},
+                qwen.encode("def fibonacci(n):\n    return fibonacci(n-1)"));
         assertEquals("Ġworld", qwen.token(1879));
         assertEquals(1879, qwen.tokenId("Ġworld"));
         assertEquals(151_669, qwen.vocabSize());
