@@ -74,11 +74,12 @@ public final class TokenizerJson {
     private final boolean ignoreMerges;
     private final boolean byteFallback;
     private final String unkToken;
+    private final boolean legacyPair;
 
     private TokenizerJson(Path source, String sha256, String modelType, Map<String, Integer> vocab, String[] idToToken,
                           List<String[]> merges, List<AddedToken> addedTokens, List<String> normalizers,
                           List<PreTokenizerStep> preTokenizers, String decoderType, boolean ignoreMerges,
-                          boolean byteFallback, String unkToken) {
+                          boolean byteFallback, String unkToken, boolean legacyPair) {
         this.source = source;
         this.sha256 = sha256;
         this.modelType = modelType;
@@ -92,6 +93,7 @@ public final class TokenizerJson {
         this.ignoreMerges = ignoreMerges;
         this.byteFallback = byteFallback;
         this.unkToken = unkToken;
+        this.legacyPair = legacyPair;
     }
 
     // ---------------------------------------------------------------- accessors
@@ -100,6 +102,12 @@ public final class TokenizerJson {
     public Path source() { return source; }
     /** Lower-case hex SHA-256 of the tokenizer.json bytes (legacy pair: of vocab.json then merges.txt). */
     public String sha256() { return sha256; }
+    /**
+     * True when read from the legacy vocab.json + merges.txt pair: the pre-tokenizer and the added
+     * tokens then come from elsewhere (tokenizer_config.json's tokenizer_class and added_tokens_decoder).
+     */
+    public boolean legacyPair() { return legacyPair; }
+
     /** {@code model.type}: "BPE" (the only one apr encodes), "WordPiece", "Unigram", ... */
     public String modelType() { return modelType; }
     /** Base vocabulary token string to id (unmodifiable, insertion order = file order). */
@@ -169,6 +177,11 @@ public final class TokenizerJson {
         return parse(bytes, path);
     }
 
+    /** Parses tokenizer.json text held elsewhere (e.g. the APR metadata key "tokenizer.json"). */
+    public static TokenizerJson parse(String json, String sourceName) {
+        return parse(json.getBytes(StandardCharsets.UTF_8), Path.of(sourceName));
+    }
+
     /** Parses tokenizer.json bytes; {@code source} is only used in messages and {@link #source()}. */
     public static TokenizerJson parse(byte[] bytes, Path source) {
         JsonNode root = parseJson(bytes, source);
@@ -208,7 +221,7 @@ public final class TokenizerJson {
         }
         return new TokenizerJson(source, sha256Hex(bytes), type, Collections.unmodifiableMap(vocab), idToToken,
                 Collections.unmodifiableList(merges), Collections.unmodifiableList(added),
-                List.copyOf(normalizers), List.copyOf(pre), decoderType, ignoreMerges, byteFallback, unk);
+                List.copyOf(normalizers), List.copyOf(pre), decoderType, ignoreMerges, byteFallback, unk, false);
     }
 
     /**
@@ -238,7 +251,7 @@ public final class TokenizerJson {
         return new TokenizerJson(vocabJson, HexFormat.of().formatHex(md.digest()), "BPE",
                 Collections.unmodifiableMap(vocab), invert(vocab, vocabJson, "(root)"),
                 Collections.unmodifiableList(merges), List.of(), List.of(), List.of(gpt2), "ByteLevel",
-                false, false, null);
+                false, false, null, true);
     }
 
     /** Reads tokenizer_config.json. Special tokens may be strings or {"content": ...} objects. */

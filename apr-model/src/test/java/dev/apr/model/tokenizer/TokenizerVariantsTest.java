@@ -1,0 +1,97 @@
+package dev.apr.model.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The other byte-level BPE configurations, checked against HF tokenizers on variants of the Qwen
+ * tokenizer.json (made the same way by variants.py; ids by variants.js):
+ * Llama-3 style (digits by three, ignore_merges, no normalizer) and GPT-2 style (ByteLevel
+ * pre-tokenizer with its own regex and add_prefix_space).
+ */
+class TokenizerVariantsTest {
+    static JsonNode expected;
+    static ObjectNode qwenJson;
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeAll static void load() throws Exception {
+        try (InputStream in = new GZIPInputStream(TokenizerVariantsTest.class.getResourceAsStream("/tokenizer/variant-ids.json.gz"))) {
+            expected = JSON.readTree(in);
+        }
+        qwenJson = (ObjectNode) JSON.readTree(Path.of(System.getProperty("apr.testdata"), "qwen3-tokenizer", "tokenizer.json").toFile());
+    }
+
+    static Tokenizer write(ObjectNode json, Path dir) throws Exception {
+        Path f = dir.resolve("tokenizer.json");
+        JSON.writeValue(f.toFile(), json);
+        return Tokenizer.load(f);
+    }
+
+    static void assertAllEqual(Tokenizer t, String variant) {
+        JsonNode texts = expected.get("texts"), ids = expected.get("variants").get(variant);
+        assertEquals(654, texts.size());
+        for (int i = 0; i < texts.size(); i++) {
+            String text = texts.get(i).asText();
+            assertArrayEquals(TokenizerTest.ints(ids.get(i)), t.encode(text), () -> variant + ": " + text);
+        }
+    }
+
+    @Test void llama3StyleEqualsHf(@TempDir Path dir) throws Exception {
+        ObjectNode l = qwenJson.deepCopy();
+        l.putNull("normalizer");
+        ObjectNode pattern = (ObjectNode) l.get("pre_tokenizer").get("pretokenizers").get(0).get("pattern");
+        pattern.put("Regex", pattern.get("Regex").asText().replace("\\p{N}|", "\\p{N}{1,3}|"));
+        ((ObjectNode) l.get("model")).put("ignore_merges", true);
+        Tokenizer t = write(l, dir);
+        assertAllEqual(t, "llama3style");
+        // Without NFC a decomposed accent stays decomposed.
+        assertEquals("cafe\u0301", t.decode(t.encode("cafe\u0301")));
+    }
+
+    @Test void gpt2StyleEqualsHf(@TempDir Path dir) throws Exception {
+        ObjectNode g = qwenJson.deepCopy();
+        ObjectNode pre = JSON.createObjectNode();
+        pre.put("type", "ByteLevel").put("add_prefix_space", true).put("trim_offsets", true).put("use_regex", true);
+        g.set("pre_tokenizer", pre);
+        Tokenizer t = write(g, dir);
+        assertAllEqual(t, "gpt2style");
+        assertEquals(" Hello", t.decode(t.encode("Hello")), "add_prefix_space adds a space");
+    }
+
+    @Test void unsupportedConfigurationsAreRefusedByName(@TempDir Path dir) throws Exception {
+        ObjectNode w = qwenJson.deepCopy();
+        ((ObjectNode) w.get("model")).put("type", "WordPiece");
+        var e = assertThrows(dev.apr.format.AprException.class, () -> write(w, dir));
+        assertTrue(e.getMessage().contains("model.type") && e.getMessage().contains("WordPiece"), e.getMessage());
+        ObjectNode n = qwenJson.deepCopy();
+        n.set("normalizer", JSON.readTree("{\"type\": \"Lowercase\"}"));
+        var e2 = assertThrows(dev.apr.format.AprException.class, () -> write(n, dir));
+        assertTrue(e2.getMessage().contains("normalizer") && e2.getMessage().contains("Lowercase"), e2.getMessage());
+        assertEquals("TOKENIZER_UNSUPPORTED", e2.code());
+        ObjectNode m = qwenJson.deepCopy();
+        ((com.fasterxml.jackson.databind.node.ArrayNode) m.get("model").get("merges")).insert(0, JSON.readTree("[\"zz\", \"qq\"]"));
+        var e3 = assertThrows(dev.apr.format.AprException.class, () -> write(m, dir));
+        assertTrue(e3.getMessage().contains("merges[0]") && e3.getMessage().contains("'zzqq' missing"), e3.getMessage());
+        Files.deleteIfExists(dir.resolve("tokenizer.json"));
+    }
+
+    @Test void veryLongPiecesStayFastAndExact() {
+        // HF ids for these were checked by hash (patho.js); here: sizes and round trip.
+        Tokenizer t = TokenizerTest.qwen != null ? TokenizerTest.qwen : Tokenizer.load(Path.of(System.getProperty("apr.testdata"), "qwen3-tokenizer"));
+        String spaces = " ".repeat(200_000) + "x";
+        assertEquals(1564, t.encode(spaces).length);
+        assertEquals(25_000, t.encode("a".repeat(200_000)).length);
+        assertEquals(spaces, t.decode(t.encode(spaces)));
+    }
+}
