@@ -39,11 +39,30 @@ public final class Dequantize {
         return out;
     }
 
-    /** Row {@code r} (the last dimension) of {@code t} into {@code out[outOff ..]}. */
+    /**
+     * Row {@code r} (the last dimension) of {@code t} into {@code out[outOff ..]}. A block-quantized
+     * row shorter than whole blocks (APR pads each Q4_K/Q6_K row to a multiple of 256) is decoded
+     * from its padded bytes and only its {@code cols} values are kept.
+     */
     public static void row(Tensor t, long r, float[] out, int outOff) {
-        long cols = t.cols();
-        long rowBytes = t.dtype().byteSize(cols);
-        decode(t.dtype(), t.data(), r * rowBytes, out, outOff, (int) cols, t.name());
+        int cols = (int) t.cols();
+        DType type = t.dtype();
+        long stride = rowStride(t);
+        if (cols % type.blockSize == 0) {
+            decode(type, t.data(), r * stride, out, outOff, cols, t.name());
+        } else {
+            int padded = (int) (stride / type.blockBytes * type.blockSize);
+            float[] tmp = new float[padded];
+            decode(type, t.data(), r * stride, tmp, 0, padded, t.name());
+            System.arraycopy(tmp, 0, out, outOff, cols);
+        }
+    }
+
+    /** Bytes per stored row: whole blocks, rounded up when the row is padded. */
+    public static long rowStride(Tensor t) {
+        DType type = t.dtype();
+        long blocks = (t.cols() + type.blockSize - 1) / type.blockSize;
+        return blocks * type.blockBytes;
     }
 
     /**
@@ -84,12 +103,15 @@ public final class Dequantize {
         return out;
     }
 
-    private static void checkLayout(Tensor t) {
-        long expected = t.dtype().byteSize(t.elementCount());
-        if (t.cols() % t.dtype().blockSize != 0 || expected != t.data().byteSize())
+    /** The bytes must be exactly the rows at {@link #rowStride}, before any row is decoded. */
+    public static void checkLayout(Tensor t) {
+        if (!supports(t.dtype()))
+            throw AprException.badInput("UNSUPPORTED_DTYPE", "tensor '" + t.name() + "': dtype: expected one of F32, F16,"
+                    + " BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K to dequantize, got " + t.dtype());
+        long expected = t.rows() * rowStride(t);
+        if (expected != t.data().byteSize())
             throw AprException.badInput("BAD_TENSOR_SIZE", "tensor '" + t.name() + "': bytes: expected "
-                    + expected + " for " + t.dtype() + " " + t.shapeString() + " (rows a multiple of "
-                    + t.dtype().blockSize + "), got " + t.data().byteSize());
+                    + expected + " for " + t.dtype() + " " + t.shapeString() + ", got " + t.data().byteSize());
     }
 
     static { assert ValueLayout.JAVA_BYTE.byteSize() == 1; }

@@ -1,0 +1,164 @@
+package dev.apr.model.export;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.apr.format.AprException;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The {@code tokenizer.ggml.*} content of a GGUF for a byte-level BPE tokenizer (spec §5), built
+ * the way {@code convert_hf_to_gguf} does it: tokens padded to the embedding rows with
+ * {@code [PAD<i>]} (UNUSED), added tokens CONTROL when special or {@code <|...|>}-shaped and
+ * USER_DEFINED otherwise, merges as {@code "left right"}, the pre-tokenizer named {@code qwen2} or
+ * {@code llama-bpe} from its digit rule.
+ *
+ * <p>It reads the APR's embedded tokenizer: the custom key {@code tokenizer.json} (the whole
+ * file), else {@code tokenizer.vocabulary} + {@code tokenizer.merges}.
+ * TODO: parse through {@code dev.apr.format.TokenizerJson} (branch tok) once it is merged to main;
+ * {@link #parseTokenizerJson} is the stand-in.
+ */
+public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<String> merges, String pre,
+                        int bos, int eos, int pad, boolean addBos, String chatTemplate, List<String> notes) {
+
+    public static final int NORMAL = 1, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5;
+
+    /** The base vocabulary, added tokens and merges of a tokenizer, before padding. */
+    record Parsed(Map<Integer, String> tokens, Set<Integer> control, Set<Integer> userDefined, List<String> merges, String pre) {}
+
+    /**
+     * Builds the GGUF vocabulary for {@code vocabSize} embedding rows from APR metadata.
+     * {@code bos}/{@code eos} are the model's ids (-1 when unknown).
+     */
+    public static GgufVocab fromAprMetadata(Map<String, Object> md, int vocabSize, int bos, int eos, String source) {
+        List<String> notes = new ArrayList<>();
+        Parsed p;
+        if (md.get("tokenizer.json") instanceof String json) {
+            p = parseTokenizerJson(json, source + ": metadata key 'tokenizer.json'");
+        } else if (md.get("tokenizer.vocabulary") instanceof List<?> vocab && md.get("tokenizer.merges") instanceof List<?> merges) {
+            Map<Integer, String> tokens = new HashMap<>();
+            Set<Integer> control = new HashSet<>();
+            for (int i = 0; i < vocab.size(); i++) {
+                if (!(vocab.get(i) instanceof String s))
+                    throw AprException.badInput("EXPORT_BAD_TOKENIZER", source + ": tokenizer.vocabulary[" + i + "]: expected a string, got " + vocab.get(i));
+                tokens.put(i, s);
+                if (looksSpecial(s)) control.add(i);
+            }
+            List<String> ms = new ArrayList<>(merges.size());
+            for (Object m : merges) ms.add(String.valueOf(m));
+            p = new Parsed(tokens, control, Set.of(), ms, null);
+            notes.add("tokenizer: no embedded tokenizer.json; token types guessed (<|...|> tokens are CONTROL)");
+        } else {
+            throw AprException.badInput("EXPORT_NO_TOKENIZER", source + ": tokenizer: expected an embedded tokenizer "
+                    + "(metadata 'tokenizer.json', or 'tokenizer.vocabulary' + 'tokenizer.merges'; add one with "
+                    + "'apr stamp --tokenizer DIR'), got none: llama.cpp cannot load a GGUF without tokens and merges");
+        }
+
+        String pre = md.get("tokenizer.pre_type") instanceof String s && !s.isBlank() ? s : p.pre();
+        if (pre == null)
+            throw AprException.badInput("EXPORT_UNKNOWN_PRE_TOKENIZER", source + ": tokenizer pre-tokenizer: expected the Qwen2 "
+                    + "(digits one at a time) or Llama-3 (digits in groups of 3) regex, or metadata 'tokenizer.pre_type', got neither");
+        if (!pre.equals("qwen2") && !pre.equals("llama-bpe") && !pre.equals("llama3") && !pre.equals("llama-v3"))
+            throw AprException.badInput("EXPORT_UNKNOWN_PRE_TOKENIZER", source + ": tokenizer.pre_type: expected qwen2 or "
+                    + "llama-bpe (the pre-tokenizers apr knows llama.cpp accepts), got '" + pre + "'");
+        if (!pre.equals("qwen2")) pre = "llama-bpe";
+
+        int maxId = p.tokens().keySet().stream().mapToInt(Integer::intValue).max().orElse(-1);
+        if (maxId >= vocabSize)
+            throw AprException.badInput("EXPORT_VOCAB_MISMATCH", source + ": tokenizer: expected token ids below vocab_size "
+                    + vocabSize + " (the embedding rows), got id " + maxId);
+        List<String> tokens = new ArrayList<>(vocabSize);
+        List<Integer> types = new ArrayList<>(vocabSize);
+        Set<String> seen = new HashSet<>();
+        int pads = 0;
+        for (int i = 0; i < vocabSize; i++) {
+            String t = p.tokens().get(i);
+            int type;
+            if (t == null) { t = "[PAD" + i + "]"; type = UNUSED; pads++; }
+            else if (p.control().contains(i)) type = CONTROL;
+            else if (p.userDefined().contains(i)) type = USER_DEFINED;
+            else type = NORMAL;
+            if (!seen.add(t))   // llama.cpp asserts on duplicate token texts
+                throw AprException.badInput("EXPORT_BAD_TOKENIZER", source + ": tokenizer: expected unique token texts, got '"
+                        + t + "' twice (second at id " + i + ")");
+            tokens.add(t);
+            types.add(type);
+        }
+        if (pads > 0) notes.add("tokenizer: " + pads + " ids without a token padded as [PAD<id>] (UNUSED) up to vocab_size " + vocabSize);
+
+        int pad = -1;
+        if (md.get("special_tokens") instanceof Map<?, ?> sp && sp.get("pad_token") instanceof String pt) pad = tokens.indexOf(pt);
+        if (pad < 0 && pre.equals("qwen2") && tokens.contains("<|endoftext|>")) pad = tokens.indexOf("<|endoftext|>");
+        String chat = md.get("chat_template") instanceof String s ? s : null;
+        if (chat == null) notes.add("tokenizer: no chat_template in the APR metadata; tokenizer.chat_template not written");
+        // Qwen tokenizers add no BOS; Llama-3 ones do (tokenizer_config add_bos_token)
+        boolean addBos = pre.equals("llama-bpe");
+        return new GgufVocab(tokens, types, p.merges(), pre, bos, eos, pad, addBos, chat, notes);
+    }
+
+    /** Stand-in tokenizer.json parsing: only what GGUF needs (see the class comment). */
+    static Parsed parseTokenizerJson(String json, String where) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(json);
+        } catch (Exception e) {
+            throw AprException.badInput("EXPORT_BAD_TOKENIZER", where + ": expected JSON, got a parse error: " + e.getMessage());
+        }
+        JsonNode model = root.path("model");
+        if (!"BPE".equals(model.path("type").asText("BPE")))
+            throw AprException.badInput("EXPORT_BAD_TOKENIZER", where + ": model.type: expected BPE (GGUF 'gpt2'), got " + model.path("type").asText());
+        Map<Integer, String> tokens = new HashMap<>();
+        JsonNode vocab = model.path("vocab");
+        if (!vocab.isObject()) throw AprException.badInput("EXPORT_BAD_TOKENIZER", where + ": model.vocab: expected an object, got " + vocab.getNodeType());
+        for (var it = vocab.fields(); it.hasNext(); ) {
+            var e = it.next();
+            if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0)
+                throw AprException.badInput("EXPORT_BAD_TOKENIZER", where + ": model.vocab['" + e.getKey() + "']: expected an id >= 0, got " + e.getValue());
+            tokens.put(e.getValue().asInt(), e.getKey());
+        }
+        Set<Integer> control = new HashSet<>(), user = new HashSet<>();
+        for (JsonNode a : root.path("added_tokens")) {
+            int id = a.path("id").asInt(-1);
+            String content = a.path("content").asText(null);
+            if (id < 0 || content == null)
+                throw AprException.badInput("EXPORT_BAD_TOKENIZER", where + ": added_tokens: expected {id, content}, got " + a);
+            tokens.put(id, content);
+            if (a.path("special").asBoolean(false) || looksSpecial(content)) control.add(id); else user.add(id);
+        }
+        List<String> merges = new ArrayList<>();
+        for (JsonNode m : model.path("merges")) {
+            if (m.isTextual()) merges.add(m.asText());
+            else if (m.isArray() && m.size() == 2)   // newer pair form; a literal space in a piece is written as U+0120
+                merges.add(m.get(0).asText().replace(' ', '\u0120') + " " + m.get(1).asText().replace(' ', '\u0120'));
+            else throw AprException.badInput("EXPORT_BAD_TOKENIZER", where + ": model.merges: expected \"a b\" or [a, b], got " + m);
+        }
+        return new Parsed(tokens, control, user, merges, detectPre(root.path("pre_tokenizer")));
+    }
+
+    /** qwen2 splits digits one at a time ({@code \p{N}}), llama-bpe in groups of up to 3. */
+    static String detectPre(JsonNode pre) {
+        List<String> regexes = new ArrayList<>();
+        collectRegexes(pre, regexes);
+        for (String r : regexes) if (r.contains("\\p{N}{1,3}")) return "llama-bpe";
+        for (String r : regexes) if (r.contains("\\p{N}") && r.contains("\\p{L}")) return "qwen2";
+        return null;
+    }
+
+    private static void collectRegexes(JsonNode n, List<String> out) {
+        if (n.isObject()) {
+            JsonNode regex = n.path("pattern").path("Regex");
+            if (regex.isTextual()) out.add(regex.asText());
+            n.forEach(c -> collectRegexes(c, out));
+        } else if (n.isArray()) n.forEach(c -> collectRegexes(c, out));
+    }
+
+    static boolean looksSpecial(String t) {
+        return (t.startsWith("<|") && t.endsWith("|>") && t.length() > 4)
+                || (t.startsWith("<\uff5c") && t.endsWith("\uff5c>") && t.length() > 4);
+    }
+}
