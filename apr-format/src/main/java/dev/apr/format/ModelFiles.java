@@ -1,11 +1,11 @@
 package dev.apr.format;
 
 import dev.apr.format.apr.AprFile;
+import dev.apr.format.gguf.GgufFile;
 import dev.apr.format.safetensors.SafeTensorsFile;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -40,21 +40,5 @@ public final class ModelFiles {
                 n == 0 ? "an empty file" : "first bytes " + hex);
     }
 
-    /**
-     * GGUF is read by dev.apr.format.gguf.GgufFile (another branch). Until it is merged this is
-     * looked up reflectively; replace with a direct call {@code GgufFile.open(path)} once it is.
-     */
-    private static ModelFile openGguf(Path path) {
-        try {
-            Class<?> c = Class.forName("dev.apr.format.gguf.GgufFile");
-            return (ModelFile) c.getMethod("open", Path.class).invoke(null, path);
-        } catch (ClassNotFoundException | NoSuchMethodException e) {
-            throw BadInput.message("GGUF_UNSUPPORTED", path, "is a GGUF file, but this build of apr has no GGUF reader yet");
-        } catch (InvocationTargetException e) {
-            if (e.getCause() instanceof RuntimeException re) throw re;
-            throw new IllegalStateException(e.getCause());
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException(e);
-        }
-    }
+    private static ModelFile openGguf(Path path) { return GgufFile.open(path); }
 }

@@ -1,8 +1,10 @@
 package dev.apr.model.export;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.apr.format.AprException;
+import dev.apr.format.TokenizerJson;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,9 +21,7 @@ import java.util.Set;
  * {@code llama-bpe} from its digit rule.
  *
  * <p>It reads the APR's embedded tokenizer: the custom key {@code tokenizer.json} (the whole
- * file), else {@code tokenizer.vocabulary} + {@code tokenizer.merges}.
- * TODO: parse through {@code dev.apr.format.TokenizerJson} (branch tok) once it is merged to main;
- * {@link #parseTokenizerJson} is the stand-in.
+ * file, read by {@link TokenizerJson}), else {@code tokenizer.vocabulary} + {@code tokenizer.merges}.
  */
 public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<String> merges, String pre,
                         int bos, int eos, int pad, boolean addBos, String chatTemplate, List<String> notes) {
@@ -101,60 +101,30 @@ public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<Stri
         return new GgufVocab(tokens, types, p.merges(), pre, bos, eos, pad, addBos, chat, notes);
     }
 
-    /** Stand-in tokenizer.json parsing: only what GGUF needs (see the class comment). */
+    /** The tokenizer.json text through the project's one tokenizer.json reader. */
     static Parsed parseTokenizerJson(String json, String where) {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(json);
-        } catch (Exception e) {
-            throw AprException.badInput("EXPORT_BAD_TOKENIZER", where + ": expected JSON, got a parse error: " + e.getMessage());
-        }
-        JsonNode model = root.path("model");
-        if (!"BPE".equals(model.path("type").asText("BPE")))
-            throw AprException.badInput("EXPORT_BAD_TOKENIZER", where + ": model.type: expected BPE (GGUF 'gpt2'), got " + model.path("type").asText());
+        TokenizerJson tj = TokenizerJson.parse(json.getBytes(StandardCharsets.UTF_8), Path.of(where));
+        if (!"BPE".equals(tj.modelType()))
+            throw AprException.badInput("EXPORT_BAD_TOKENIZER", where + ": model.type: expected BPE (GGUF 'gpt2'), got " + tj.modelType());
         Map<Integer, String> tokens = new HashMap<>();
-        JsonNode vocab = model.path("vocab");
-        if (!vocab.isObject()) throw AprException.badInput("EXPORT_BAD_TOKENIZER", where + ": model.vocab: expected an object, got " + vocab.getNodeType());
-        for (var it = vocab.fields(); it.hasNext(); ) {
-            var e = it.next();
-            if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0)
-                throw AprException.badInput("EXPORT_BAD_TOKENIZER", where + ": model.vocab['" + e.getKey() + "']: expected an id >= 0, got " + e.getValue());
-            tokens.put(e.getValue().asInt(), e.getKey());
-        }
+        String[] base = tj.idToToken();
+        for (int i = 0; i < base.length; i++) if (base[i] != null) tokens.put(i, base[i]);
         Set<Integer> control = new HashSet<>(), user = new HashSet<>();
-        for (JsonNode a : root.path("added_tokens")) {
-            int id = a.path("id").asInt(-1);
-            String content = a.path("content").asText(null);
-            if (id < 0 || content == null)
-                throw AprException.badInput("EXPORT_BAD_TOKENIZER", where + ": added_tokens: expected {id, content}, got " + a);
-            tokens.put(id, content);
-            if (a.path("special").asBoolean(false) || looksSpecial(content)) control.add(id); else user.add(id);
+        for (TokenizerJson.AddedToken a : tj.addedTokens()) {
+            tokens.put(a.id(), a.content());
+            if (a.special() || looksSpecial(a.content())) control.add(a.id()); else user.add(a.id());
         }
-        List<String> merges = new ArrayList<>();
-        for (JsonNode m : model.path("merges")) {
-            if (m.isTextual()) merges.add(m.asText());
-            else if (m.isArray() && m.size() == 2)   // newer pair form; a literal space in a piece is written as U+0120
-                merges.add(m.get(0).asText().replace(' ', '\u0120') + " " + m.get(1).asText().replace(' ', '\u0120'));
-            else throw AprException.badInput("EXPORT_BAD_TOKENIZER", where + ": model.merges: expected \"a b\" or [a, b], got " + m);
-        }
-        return new Parsed(tokens, control, user, merges, detectPre(root.path("pre_tokenizer")));
+        List<String> merges = new ArrayList<>(tj.merges().size());
+        // a literal space inside a piece (possible in the newer pair form) is written as U+0120
+        for (String[] m : tj.merges()) merges.add(m[0].replace(' ', '\u0120') + " " + m[1].replace(' ', '\u0120'));
+        return new Parsed(tokens, control, user, merges, detectPre(tj.preTokenizers()));
     }
 
     /** qwen2 splits digits one at a time ({@code \p{N}}), llama-bpe in groups of up to 3. */
-    static String detectPre(JsonNode pre) {
-        List<String> regexes = new ArrayList<>();
-        collectRegexes(pre, regexes);
-        for (String r : regexes) if (r.contains("\\p{N}{1,3}")) return "llama-bpe";
-        for (String r : regexes) if (r.contains("\\p{N}") && r.contains("\\p{L}")) return "qwen2";
+    static String detectPre(List<TokenizerJson.PreTokenizerStep> steps) {
+        for (var st : steps) if (st.regex() != null && st.regex().contains("\\p{N}{1,3}")) return "llama-bpe";
+        for (var st : steps) if (st.regex() != null && st.regex().contains("\\p{N}") && st.regex().contains("\\p{L}")) return "qwen2";
         return null;
-    }
-
-    private static void collectRegexes(JsonNode n, List<String> out) {
-        if (n.isObject()) {
-            JsonNode regex = n.path("pattern").path("Regex");
-            if (regex.isTextual()) out.add(regex.asText());
-            n.forEach(c -> collectRegexes(c, out));
-        } else if (n.isArray()) n.forEach(c -> collectRegexes(c, out));
     }
 
     static boolean looksSpecial(String t) {
