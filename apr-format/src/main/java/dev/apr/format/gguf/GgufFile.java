@@ -4,19 +4,16 @@ import dev.apr.format.AprException;
 import dev.apr.format.DType;
 import dev.apr.format.ModelFile;
 import dev.apr.format.Tensor;
+import dev.apr.format.io.Mapped;
 
-import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -50,7 +47,7 @@ public final class GgufFile implements ModelFile {
     static final int MAX_ARRAY_DEPTH = 4;
 
     private final Path path;
-    private final Arena arena;
+    private final Mapped mapped;
     private final MemorySegment file;
     private final int version;
     private final long alignment;
@@ -62,10 +59,10 @@ public final class GgufFile implements ModelFile {
     private final List<Tensor> tensors;
     private final Map<String, Tensor> byName;
 
-    private GgufFile(Path path, Arena arena, MemorySegment file) {
+    private GgufFile(Path path, Mapped mapped) {
         this.path = path;
-        this.arena = arena;
-        this.file = file;
+        this.mapped = mapped;
+        this.file = mapped.segment();
         Cursor c = new Cursor(file, path.toString());
 
         // ---- header: magic, version, tensor count, then KV count (in that order) ----
@@ -194,24 +191,12 @@ public final class GgufFile implements ModelFile {
 
     /** Opens and validates a GGUF file; the tensors stay mapped until {@link #close()}. */
     public static GgufFile open(Path path) {
-        Arena arena = Arena.ofShared();
+        Mapped m = Mapped.open(path);
         try {
-            MemorySegment seg = map(path, arena);
-            return new GgufFile(path, arena, seg);
+            return new GgufFile(path, m);
         } catch (RuntimeException e) {
-            arena.close();
+            m.close();
             throw e;
-        }
-    }
-
-    // TODO: switch to dev.apr.format.io.Mapped (branch fmt) once it is merged to main.
-    private static MemorySegment map(Path path, Arena arena) {
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            return ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw AprException.badInput("FILE_NOT_FOUND", path + ": file not found");
-        } catch (IOException e) {
-            throw new AprException("IO_ERROR", AprException.BAD_INPUT, path + ": cannot read: " + e.getMessage(), e);
         }
     }
 
@@ -234,7 +219,7 @@ public final class GgufFile implements ModelFile {
 
     @Override public Tensor tensor(String name) { return byName.get(name); }
 
-    @Override public void close() { arena.close(); }
+    @Override public void close() { mapped.close(); }
 
     // ---- GGUF specifics -----------------------------------------------------------------------
 

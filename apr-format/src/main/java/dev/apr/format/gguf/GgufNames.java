@@ -65,4 +65,23 @@ public final class GgufNames {
         m = GGUF_LAYER.matcher(name);
         return m.matches() ? Integer.parseInt(m.group(1)) : -1;
     }
+
+    // ---- llama q/k permutation (spec §4.4, §8) -------------------------------------------------
+    // HF rotates element i with i + D/2 inside each head ("split halves"); llama.cpp's llama
+    // architecture rotates adjacent pairs. So a llama GGUF stores q/k rows (and biases) reordered
+    // within each head: GGUF row 2j comes from HF row j, row 2j+1 from HF row j + D/2. qwen2 is
+    // NEOX in llama.cpp too and is never permuted.
+
+    /** The HF row (or bias element) that a llama GGUF stores at row {@code r}; {@code headDim} = D. */
+    public static long hfRowOfGgufRow(long r, int headDim) {
+        long head = r / headDim, i = r % headDim;
+        return head * headDim + (i % 2 == 0 ? i / 2 : i / 2 + headDim / 2);
+    }
+
+    /** The llama GGUF row holding HF row {@code r}: the inverse of {@link #hfRowOfGgufRow}. */
+    public static long ggufRowOfHfRow(long r, int headDim) {
+        long head = r / headDim, i = r % headDim;
+        int half = headDim / 2;
+        return head * headDim + (i < half ? 2 * i : 2 * (i - half) + 1);
+    }
 }

@@ -2,6 +2,7 @@ package dev.apr.format.gguf;
 
 import dev.apr.format.AprException;
 import dev.apr.format.DType;
+import dev.apr.format.io.AtomicWrite;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -9,11 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -139,28 +136,9 @@ public final class GgufWriter {
 
     /** Writes the file atomically (temp file in the same directory, fsync, rename). Returns its size. */
     public long write(Path out) {
-        Path dir = out.toAbsolutePath().getParent();
-        Path tmp = null;
-        try {
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + out.getFileName() + ".", ".tmp");
-            long size;
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                size = writeTo(ch);
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING);
-            }
-            tmp = null;
-            return size;
-        } catch (IOException e) {
-            throw new AprException("IO_ERROR", AprException.BAD_INPUT, out + ": cannot write: " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
-        }
+        long[] size = new long[1];
+        AtomicWrite.write(out, ch -> size[0] = writeTo(ch));
+        return size[0];
     }
 
     private long writeTo(FileChannel ch) throws IOException {

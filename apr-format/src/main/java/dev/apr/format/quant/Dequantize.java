@@ -20,7 +20,7 @@ public final class Dequantize {
     /** True when {@link #row} can decode this type. */
     public static boolean supports(DType t) {
         return switch (t) {
-            case F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> true;
+            case F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, APR_Q4, APR_Q8 -> true;
             default -> false;
         };
     }
@@ -39,11 +39,56 @@ public final class Dequantize {
         return out;
     }
 
-    /** Row {@code r} (the last dimension) of {@code t} into {@code out[outOff ..]}. */
+    /**
+     * Row {@code r} (the last dimension) of {@code t} into {@code out[outOff ..]}. A block-quantized
+     * row shorter than whole blocks (APR pads each Q4_K/Q6_K row to a multiple of 256) is decoded
+     * from its padded bytes and only its {@code cols} values are kept.
+     */
     public static void row(Tensor t, long r, float[] out, int outOff) {
-        long cols = t.cols();
-        long rowBytes = t.dtype().byteSize(cols);
-        decode(t.dtype(), t.data(), r * rowBytes, out, outOff, (int) cols, t.name());
+        int cols = (int) t.cols();
+        DType type = t.dtype();
+        if (type == DType.APR_Q4 || type == DType.APR_Q8) {   // tensor-wide layouts: decode by element index
+            aprLegacy(t, r * cols, cols, out, outOff);
+            return;
+        }
+        long stride = rowStride(t);
+        if (cols % type.blockSize == 0) {
+            decode(type, t.data(), r * stride, out, outOff, cols, t.name());
+        } else {
+            int padded = (int) (stride / type.blockBytes * type.blockSize);
+            float[] tmp = new float[padded];
+            decode(type, t.data(), r * stride, tmp, 0, padded, t.name());
+            System.arraycopy(tmp, 0, out, outOff, cols);
+        }
+    }
+
+    /**
+     * The APR-only legacy types (specs/apr-v2.md): APR_Q4 runs 18-byte blocks (f16 scale, 16
+     * bytes; element i in byte i/2, low nibble for even i, value (nibble − 8)·scale) over the
+     * whole tensor; APR_Q8 is one f32 scale for the tensor, then one int8 per element.
+     */
+    private static void aprLegacy(Tensor t, long first, int n, float[] out, int outOff) {
+        MemorySegment s = t.data();
+        if (t.dtype() == DType.APR_Q8) {
+            float scale = s.get(Bits.LE_FLOAT, 0);
+            for (int i = 0; i < n; i++) out[outOff + i] = scale * s.get(ValueLayout.JAVA_BYTE, 4 + first + i);
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            long e = first + i, block = e / 32;
+            int within = (int) (e % 32);
+            float scale = Bits.f16(s, block * 18);
+            int b = Bits.u8(s, block * 18 + 2 + within / 2);
+            int nib = within % 2 == 0 ? b & 0xf : b >> 4;
+            out[outOff + i] = (nib - 8) * scale;
+        }
+    }
+
+    /** Bytes per stored row: whole blocks, rounded up when the row is padded. */
+    public static long rowStride(Tensor t) {
+        DType type = t.dtype();
+        long blocks = (t.cols() + type.blockSize - 1) / type.blockSize;
+        return blocks * type.blockBytes;
     }
 
     /**
@@ -51,7 +96,7 @@ public final class Dequantize {
      * {@code dst[dstOff ..]}; {@code n} must be a whole number of blocks.
      */
     public static void decode(DType type, MemorySegment src, long srcOff, float[] dst, int dstOff, int n, String what) {
-        if (!supports(type))
+        if (!supports(type) || type == DType.APR_Q4 || type == DType.APR_Q8)   // the APR legacy types go through row()
             throw AprException.badInput("UNSUPPORTED_DTYPE", what + ": dtype: expected one of F32, F16, BF16, Q4_0, Q4_1,"
                     + " Q5_0, Q5_1, Q8_0, Q2_K..Q6_K to dequantize, got " + type);
         if (n % type.blockSize != 0)
@@ -84,12 +129,20 @@ public final class Dequantize {
         return out;
     }
 
-    private static void checkLayout(Tensor t) {
-        long expected = t.dtype().byteSize(t.elementCount());
-        if (t.cols() % t.dtype().blockSize != 0 || expected != t.data().byteSize())
+    /** The bytes must be exactly the rows at {@link #rowStride}, before any row is decoded. */
+    public static void checkLayout(Tensor t) {
+        if (!supports(t.dtype()))
+            throw AprException.badInput("UNSUPPORTED_DTYPE", "tensor '" + t.name() + "': dtype: expected one of F32, F16,"
+                    + " BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K to dequantize, got " + t.dtype());
+        long n = t.elementCount();
+        long expected = switch (t.dtype()) {
+            case APR_Q4 -> (n + 31) / 32 * 18;
+            case APR_Q8 -> n == 0 ? 0 : n + 4;
+            default -> t.rows() * rowStride(t);
+        };
+        if (expected != t.data().byteSize())
             throw AprException.badInput("BAD_TENSOR_SIZE", "tensor '" + t.name() + "': bytes: expected "
-                    + expected + " for " + t.dtype() + " " + t.shapeString() + " (rows a multiple of "
-                    + t.dtype().blockSize + "), got " + t.data().byteSize());
+                    + expected + " for " + t.dtype() + " " + t.shapeString() + ", got " + t.data().byteSize());
     }
 
     static { assert ValueLayout.JAVA_BYTE.byteSize() == 1; }

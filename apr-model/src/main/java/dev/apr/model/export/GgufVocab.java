@@ -1,0 +1,134 @@
+package dev.apr.model.export;
+
+import dev.apr.format.AprException;
+import dev.apr.format.TokenizerJson;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The {@code tokenizer.ggml.*} content of a GGUF for a byte-level BPE tokenizer (spec §5), built
+ * the way {@code convert_hf_to_gguf} does it: tokens padded to the embedding rows with
+ * {@code [PAD<i>]} (UNUSED), added tokens CONTROL when special or {@code <|...|>}-shaped and
+ * USER_DEFINED otherwise, merges as {@code "left right"}, the pre-tokenizer named {@code qwen2} or
+ * {@code llama-bpe} from its digit rule.
+ *
+ * <p>It reads the APR's embedded tokenizer: the custom key {@code tokenizer.json} (the whole
+ * file, read by {@link TokenizerJson}), else {@code tokenizer.vocabulary} + {@code tokenizer.merges}.
+ */
+public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<String> merges, String pre,
+                        int bos, int eos, int pad, boolean addBos, String chatTemplate, List<String> notes) {
+
+    public static final int NORMAL = 1, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5;
+
+    /** The base vocabulary, added tokens and merges of a tokenizer, before padding. */
+    record Parsed(Map<Integer, String> tokens, Set<Integer> control, Set<Integer> userDefined, List<String> merges, String pre) {}
+
+    /**
+     * Builds the GGUF vocabulary for {@code vocabSize} embedding rows from APR metadata.
+     * {@code bos}/{@code eos} are the model's ids (-1 when unknown).
+     */
+    public static GgufVocab fromAprMetadata(Map<String, Object> md, int vocabSize, int bos, int eos, String source) {
+        List<String> notes = new ArrayList<>();
+        Parsed p;
+        if (md.get("tokenizer.json") instanceof String json) {
+            p = parseTokenizerJson(json, source + ": metadata key 'tokenizer.json'");
+        } else if (md.get("tokenizer.vocabulary") instanceof List<?> vocab && md.get("tokenizer.merges") instanceof List<?> merges) {
+            Map<Integer, String> tokens = new HashMap<>();
+            Set<Integer> control = new HashSet<>();
+            for (int i = 0; i < vocab.size(); i++) {
+                if (!(vocab.get(i) instanceof String s))
+                    throw AprException.badInput("EXPORT_BAD_TOKENIZER", source + ": tokenizer.vocabulary[" + i + "]: expected a string, got " + vocab.get(i));
+                tokens.put(i, s);
+                if (looksSpecial(s)) control.add(i);
+            }
+            List<String> ms = new ArrayList<>(merges.size());
+            for (Object m : merges) ms.add(String.valueOf(m));
+            p = new Parsed(tokens, control, Set.of(), ms, null);
+            notes.add("tokenizer: no embedded tokenizer.json; token types guessed (<|...|> tokens are CONTROL)");
+        } else {
+            throw AprException.badInput("EXPORT_NO_TOKENIZER", source + ": tokenizer: expected an embedded tokenizer "
+                    + "(metadata 'tokenizer.json', or 'tokenizer.vocabulary' + 'tokenizer.merges'; add one with "
+                    + "'apr stamp --tokenizer DIR'), got none: llama.cpp cannot load a GGUF without tokens and merges");
+        }
+
+        String pre = md.get("tokenizer.pre_type") instanceof String s && !s.isBlank() ? s : p.pre();
+        if (pre == null)
+            throw AprException.badInput("EXPORT_UNKNOWN_PRE_TOKENIZER", source + ": tokenizer pre-tokenizer: expected the Qwen2 "
+                    + "(digits one at a time) or Llama-3 (digits in groups of 3) regex, or metadata 'tokenizer.pre_type', got neither");
+        if (!pre.equals("qwen2") && !pre.equals("llama-bpe") && !pre.equals("llama3") && !pre.equals("llama-v3"))
+            throw AprException.badInput("EXPORT_UNKNOWN_PRE_TOKENIZER", source + ": tokenizer.pre_type: expected qwen2 or "
+                    + "llama-bpe (the pre-tokenizers apr knows llama.cpp accepts), got '" + pre + "'");
+        if (!pre.equals("qwen2")) pre = "llama-bpe";
+
+        int maxId = p.tokens().keySet().stream().mapToInt(Integer::intValue).max().orElse(-1);
+        if (maxId >= vocabSize)
+            throw AprException.badInput("EXPORT_VOCAB_MISMATCH", source + ": tokenizer: expected token ids below vocab_size "
+                    + vocabSize + " (the embedding rows), got id " + maxId);
+        List<String> tokens = new ArrayList<>(vocabSize);
+        List<Integer> types = new ArrayList<>(vocabSize);
+        Set<String> seen = new HashSet<>();
+        int pads = 0;
+        for (int i = 0; i < vocabSize; i++) {
+            String t = p.tokens().get(i);
+            int type;
+            if (t == null) { t = "[PAD" + i + "]"; type = UNUSED; pads++; }
+            else if (p.control().contains(i)) type = CONTROL;
+            else if (p.userDefined().contains(i)) type = USER_DEFINED;
+            else type = NORMAL;
+            if (!seen.add(t))   // llama.cpp asserts on duplicate token texts
+                throw AprException.badInput("EXPORT_BAD_TOKENIZER", source + ": tokenizer: expected unique token texts, got '"
+                        + t + "' twice (second at id " + i + ")");
+            tokens.add(t);
+            types.add(type);
+        }
+        if (pads > 0) notes.add("tokenizer: " + pads + " ids without a token padded as [PAD<id>] (UNUSED) up to vocab_size " + vocabSize);
+
+        int pad = -1;
+        if (md.get("special_tokens") instanceof Map<?, ?> sp && sp.get("pad_token") instanceof String pt) pad = tokens.indexOf(pt);
+        if (pad < 0 && pre.equals("qwen2") && tokens.contains("<|endoftext|>")) pad = tokens.indexOf("<|endoftext|>");
+        String chat = md.get("chat_template") instanceof String s ? s : null;
+        if (chat == null) notes.add("tokenizer: no chat_template in the APR metadata; tokenizer.chat_template not written");
+        // Qwen tokenizers add no BOS; Llama-3 ones do (tokenizer_config add_bos_token)
+        boolean addBos = pre.equals("llama-bpe");
+        return new GgufVocab(tokens, types, p.merges(), pre, bos, eos, pad, addBos, chat, notes);
+    }
+
+    /** The tokenizer.json text through the project's one tokenizer.json reader. */
+    static Parsed parseTokenizerJson(String json, String where) {
+        TokenizerJson tj = TokenizerJson.parse(json.getBytes(StandardCharsets.UTF_8), Path.of(where));
+        if (!"BPE".equals(tj.modelType()))
+            throw AprException.badInput("EXPORT_BAD_TOKENIZER", where + ": model.type: expected BPE (GGUF 'gpt2'), got " + tj.modelType());
+        Map<Integer, String> tokens = new HashMap<>();
+        String[] base = tj.idToToken();
+        for (int i = 0; i < base.length; i++) if (base[i] != null) tokens.put(i, base[i]);
+        Set<Integer> control = new HashSet<>(), user = new HashSet<>();
+        for (TokenizerJson.AddedToken a : tj.addedTokens()) {
+            tokens.put(a.id(), a.content());
+            if (a.special() || looksSpecial(a.content())) control.add(a.id()); else user.add(a.id());
+        }
+        List<String> merges = new ArrayList<>(tj.merges().size());
+        // a literal space inside a piece (possible in the newer pair form) is written as U+0120
+        for (String[] m : tj.merges()) merges.add(m[0].replace(' ', '\u0120') + " " + m[1].replace(' ', '\u0120'));
+        return new Parsed(tokens, control, user, merges, detectPre(tj.preTokenizers()));
+    }
+
+    /** qwen2 splits digits one at a time ({@code \p{N}}), llama-bpe in groups of up to 3. */
+    static String detectPre(List<TokenizerJson.PreTokenizerStep> steps) {
+        for (var st : steps) if (st.regex() != null && st.regex().contains("\\p{N}{1,3}")) return "llama-bpe";
+        for (var st : steps) if (st.regex() != null && st.regex().contains("\\p{N}") && st.regex().contains("\\p{L}")) return "qwen2";
+        return null;
+    }
+
+    static boolean looksSpecial(String t) {
+        return (t.startsWith("<|") && t.endsWith("|>") && t.length() > 4)
+                || (t.startsWith("<\uff5c") && t.endsWith("\uff5c>") && t.length() > 4);
+    }
+}
