@@ -72,6 +72,8 @@ public final class Weights {
 
     private static double ggufNum(Map<String, Object> md, String key, String src, Double dflt) {
         Object v = md.get(key);
+        // a FLOAT32 key means the decimal it was written from (1e-6f -> 1e-6, not 9.99999997e-7)
+        if (v instanceof Float fl) return Double.parseDouble(Float.toString(fl));
         if (v instanceof Number n) return n.doubleValue();
         if (v == null && dflt != null) return dflt;
         throw AprException.badInput("BAD_CONFIG", src + ": " + key + ": expected a number, got " + (v == null ? "nothing" : v));
