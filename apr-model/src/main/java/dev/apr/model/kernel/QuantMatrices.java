@@ -119,28 +119,29 @@ final class QuantMatrices {
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
             if (!VECTOR_QUANTS) { scalarDotRows(this, x, xOff, y, yOff, r0, r1); return; }
             int nb = cols / 32;
+            byte[] row = new byte[(int) rowBytes];
             for (int r = r0; r < r1; r++) {
-                long base = r * rowBytes;
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, row, 0, row.length);
                 FloatVector acc = FloatVector.zero(S);
-                for (int b = 0; b < nb; b++) {
-                    long bo = base + 22L * b;
-                    int xo = xOff + 32 * b;
-                    long qh = data.get(INT_LE, bo + 2) & 0xffffffffL;
-                    FloatVector p = FloatVector.zero(S);
-                    for (int s = 0; s < 16; s += L) {
-                        ByteVector q = bytes(data, bo + 6 + s);
-                        // element s+l: low nibble, bit (s+l) of qh; element 16+s+l: high nibble, bit 16+s+l
-                        ByteVector lo = q.and((byte) 0x0F)
-                                .lanewise(VectorOperators.OR, (byte) 16, VectorMask.fromLong(BS, (qh >>> s) & LANE_BITS));
-                        ByteVector hi = shr(q, 4)
-                                .lanewise(VectorOperators.OR, (byte) 16, VectorMask.fromLong(BS, (qh >>> (16 + s)) & LANE_BITS));
-                        p = toFloat(lo.sub((byte) 16)).fma(FloatVector.fromArray(S, x, xo + s), p);
-                        p = toFloat(hi.sub((byte) 16)).fma(FloatVector.fromArray(S, x, xo + 16 + s), p);
-                    }
-                    acc = p.fma(FloatVector.broadcast(S, f16(data, bo)), acc);
-                }
+                for (int b = 0; b < nb; b++) acc = block(row, 22 * b, x, xOff + 32 * b, acc);
                 y[yOff + r] = reduce(acc);
             }
+        }
+
+        /** acc + d·Σ (q − 16)·x over one block: nibble | (qh bit << 4), unpacked in 32-bit lanes. */
+        private static FloatVector block(byte[] q, int bo, float[] x, int xo, FloatVector acc) {
+            float d = Float.float16ToFloat((short) ((q[bo] & 0xff) | (q[bo + 1] << 8)));
+            long qh = (q[bo + 2] & 0xff) | (q[bo + 3] & 0xff) << 8 | (q[bo + 4] & 0xff) << 16 | (long) (q[bo + 5] & 0xff) << 24;
+            FloatVector p = FloatVector.zero(S);
+            for (int s = 0; s < 16; s += L) {
+                IntVector v = ints(q, bo + 6 + s);
+                IntVector lo = v.and(15).lanewise(VectorOperators.OR, 16, VectorMask.fromLong(IS, (qh >>> s) & LANE_BITS));
+                IntVector hi = v.lanewise(VectorOperators.ASHR, 4).and(15)
+                        .lanewise(VectorOperators.OR, 16, VectorMask.fromLong(IS, (qh >>> (16 + s)) & LANE_BITS));
+                p = toFloat(lo.sub(16)).fma(FloatVector.fromArray(S, x, xo + s), p);
+                p = toFloat(hi.sub(16)).fma(FloatVector.fromArray(S, x, xo + 16 + s), p);
+            }
+            return p.fma(FloatVector.broadcast(S, d), acc);
         }
 
         @Override public void row(int r, float[] dst, int off) {
@@ -180,30 +181,44 @@ final class QuantMatrices {
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
             if (!VECTOR_QUANTS) { scalarDotRows(this, x, xOff, y, yOff, r0, r1); return; }
             int nb = cols / 256;
-            int[] sc = new int[8], mn = new int[8];
+            byte[] row = new byte[(int) rowBytes];
             for (int r = r0; r < r1; r++) {
-                long base = r * rowBytes;
-                FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
-                for (int b = 0; b < nb; b++) {
-                    long bo = base + 144L * b;
-                    int xo = xOff + 256 * b;
-                    float d = f16(data, bo), dmin = f16(data, bo + 2);
-                    q4kScales(data, bo, sc, mn);
-                    for (int c = 0; c < 4; c++) {
-                        // sub-block 2c in the low nibbles of bytes 32c.., sub-block 2c+1 in the high nibbles
-                        FloatVector d1 = FloatVector.broadcast(S, d * sc[2 * c]), m1 = FloatVector.broadcast(S, -(dmin * mn[2 * c]));
-                        FloatVector d2 = FloatVector.broadcast(S, d * sc[2 * c + 1]), m2 = FloatVector.broadcast(S, -(dmin * mn[2 * c + 1]));
-                        for (int s = 0; s < 32; s += L) {
-                            ByteVector q = bytes(data, bo + 16 + 32 * c + s);
-                            FloatVector w1 = toFloat(q.and((byte) 0x0F)).fma(d1, m1);
-                            FloatVector w2 = toFloat(shr(q, 4)).fma(d2, m2);
-                            acc0 = w1.fma(FloatVector.fromArray(S, x, xo + 64 * c + s), acc0);
-                            acc1 = w2.fma(FloatVector.fromArray(S, x, xo + 64 * c + 32 + s), acc1);
-                        }
-                    }
-                }
-                y[yOff + r] = reduce(acc0.add(acc1));
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, row, 0, row.length);
+                float sum = 0;
+                for (int b = 0; b < nb; b++) sum += superBlockDot(row, 144 * b, x, xOff + 256 * b);
+                y[yOff + r] = sum;
             }
+        }
+
+        /** Σ w·x over one super-block: w = d·sc·q − dmin·m per 32-element sub-block. */
+        private static float superBlockDot(byte[] q, int bo, float[] x, int xo) {
+            float d = Float.float16ToFloat((short) ((q[bo] & 0xff) | (q[bo + 1] << 8)));
+            float dmin = Float.float16ToFloat((short) ((q[bo + 2] & 0xff) | (q[bo + 3] << 8)));
+            FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
+            for (int c = 0; c < 4; c++) {
+                // sub-block 2c in the low nibbles of bytes 32c.., sub-block 2c+1 in the high nibbles
+                int j = 2 * c, sc = bo + 4;
+                int sc1, m1, sc2, m2;
+                if (j < 4) {
+                    sc1 = q[sc + j] & 63; m1 = q[sc + j + 4] & 63;
+                    sc2 = q[sc + j + 1] & 63; m2 = q[sc + j + 5] & 63;
+                } else {
+                    sc1 = (q[sc + j + 4] & 0xF) | ((q[sc + j - 4] & 0xff) >>> 6) << 4;
+                    m1 = ((q[sc + j + 4] & 0xff) >>> 4) | ((q[sc + j] & 0xff) >>> 6) << 4;
+                    sc2 = (q[sc + j + 5] & 0xF) | ((q[sc + j - 3] & 0xff) >>> 6) << 4;
+                    m2 = ((q[sc + j + 5] & 0xff) >>> 4) | ((q[sc + j + 1] & 0xff) >>> 6) << 4;
+                }
+                FloatVector d1 = FloatVector.broadcast(S, d * sc1), n1 = FloatVector.broadcast(S, -(dmin * m1));
+                FloatVector d2 = FloatVector.broadcast(S, d * sc2), n2 = FloatVector.broadcast(S, -(dmin * m2));
+                for (int s = 0; s < 32; s += L) {
+                    IntVector v = ints(q, bo + 16 + 32 * c + s);
+                    FloatVector w1 = toFloat(v.and(15)).fma(d1, n1);
+                    FloatVector w2 = toFloat(v.lanewise(VectorOperators.ASHR, 4).and(15)).fma(d2, n2);
+                    acc0 = w1.fma(FloatVector.fromArray(S, x, xo + 64 * c + s), acc0);
+                    acc1 = w2.fma(FloatVector.fromArray(S, x, xo + 64 * c + 32 + s), acc1);
+                }
+            }
+            return reduce(acc0.add(acc1));
         }
 
         @Override public void row(int r, float[] dst, int off) {
