@@ -146,6 +146,24 @@ final class QuantMatrices {
 
         @Override public void row(int r, float[] dst, int off) {
             long base = r * rowBytes;
+            if (VECTOR_QUANTS) {
+                byte[] q = new byte[(int) rowBytes];
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, base, q, 0, q.length);
+                for (int b = 0; b < cols / 32; b++) {
+                    int bo = 22 * b, o = off + 32 * b;
+                    float d = Float.float16ToFloat((short) ((q[bo] & 0xff) | (q[bo + 1] << 8)));
+                    long qh = (q[bo + 2] & 0xff) | (q[bo + 3] & 0xff) << 8 | (q[bo + 4] & 0xff) << 16 | (long) (q[bo + 5] & 0xff) << 24;
+                    for (int s = 0; s < 16; s += L) {
+                        IntVector v = ints(q, bo + 6 + s);
+                        IntVector lo = v.and(15).lanewise(VectorOperators.OR, 16, VectorMask.fromLong(IS, (qh >>> s) & LANE_BITS));
+                        IntVector hi = v.lanewise(VectorOperators.ASHR, 4).and(15)
+                                .lanewise(VectorOperators.OR, 16, VectorMask.fromLong(IS, (qh >>> (16 + s)) & LANE_BITS));
+                        toFloat(lo.sub(16)).mul(d).intoArray(dst, o + s);
+                        toFloat(hi.sub(16)).mul(d).intoArray(dst, o + 16 + s);
+                    }
+                }
+                return;
+            }
             for (int b = 0; b < cols / 32; b++) {
                 long bo = base + 22L * b;
                 float d = f16(data, bo);
@@ -224,6 +242,7 @@ final class QuantMatrices {
         @Override public void row(int r, float[] dst, int off) {
             long base = r * rowBytes;
             int[] sc = new int[8], mn = new int[8];
+            byte[] qs = new byte[32];
             for (int b = 0; b < cols / 256; b++) {
                 long bo = base + 144L * b;
                 float d = f16(data, bo), dmin = f16(data, bo + 2);
@@ -234,10 +253,11 @@ final class QuantMatrices {
                     if (VECTOR_QUANTS) {
                         FloatVector vd1 = FloatVector.broadcast(S, d1), vm1 = FloatVector.broadcast(S, -m1);
                         FloatVector vd2 = FloatVector.broadcast(S, d2), vm2 = FloatVector.broadcast(S, -m2);
+                        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, bo + 16 + 32 * c, qs, 0, 32);
                         for (int s = 0; s < 32; s += L) {
-                            ByteVector q = bytes(data, bo + 16 + 32 * c + s);
-                            toFloat(q.and((byte) 0x0F)).fma(vd1, vm1).intoArray(dst, o + 64 * c + s);
-                            toFloat(shr(q, 4)).fma(vd2, vm2).intoArray(dst, o + 64 * c + 32 + s);
+                            IntVector v = ints(qs, s);
+                            toFloat(v.and(15)).fma(vd1, vm1).intoArray(dst, o + 64 * c + s);
+                            toFloat(v.lanewise(VectorOperators.ASHR, 4).and(15)).fma(vd2, vm2).intoArray(dst, o + 64 * c + 32 + s);
                         }
                     } else {
                         for (int l = 0; l < 32; l++) {
