@@ -66,6 +66,7 @@ public final class BenchCommand implements Callable<Integer> {
                     m.put("tokens", r.tokens());
                     m.put("median_tokens_per_second", r.median());
                     m.put("runs_tokens_per_second", r.tokensPerSecond());
+                    m.put("cpu_normalized_tokens_per_second", r.cpuMedian());
                     rs.add(m);
                 }
                 out.put("results", rs);
@@ -73,11 +74,13 @@ public final class BenchCommand implements Callable<Integer> {
             } else {
                 System.out.printf(Locale.ROOT, "model %s: %.1fM params, %.1f MiB of weights per token, %d threads%n",
                         source, src.config().parameterCount() / 1e6, bytes / 1048576.0, n);
-                System.out.printf(Locale.ROOT, "| %-6s | %12s | %-40s |%n", "test", "t/s (median)", "runs t/s");
+                System.out.printf(Locale.ROOT, "| %-6s | %12s | %-32s | %14s |%n", "test", "t/s (median)", "runs t/s", "t/s per cpu*");
                 for (Bench.Result r : results) {
                     StringBuilder runs = new StringBuilder();
                     for (double v : r.tokensPerSecond()) runs.append(runs.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%.2f", v));
-                    System.out.printf(Locale.ROOT, "| %-6s | %12.2f | %-40s |%n", r.test(), r.median(), runs);
+                    System.out.printf(Locale.ROOT, "| %-6s | %12.2f | %-32s | %14.2f |%n", r.test(), r.median(), runs, r.cpuMedian());
+                    if (r == results.get(results.size() - 1))
+                        System.out.println("  * tokens per (process CPU seconds / threads): the speed with the cores to itself (shared machines)");
                     if (r.test().startsWith("tg"))
                         System.out.printf(Locale.ROOT, "         decode reads %.1f GB/s of weights%n", r.median() * bytes / 1e9);
                 }

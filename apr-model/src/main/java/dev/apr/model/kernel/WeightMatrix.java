@@ -113,6 +113,31 @@ public abstract class WeightMatrix {
         Parallel.range(rows, grain(), (r0, r1) -> dotRows(x, xOff, y, yOff, r0, r1));
     }
 
+    /**
+     * Several matvecs over the same input in one parallel region (q/k/v, gate/up): one hand-off
+     * instead of one per matrix, which matters when decode runs hundreds of regions per token.
+     * {@code ys[i][r] = ms[i] row r · x[xOff ..]}.
+     */
+    public static void matvec(WeightMatrix[] ms, float[] x, int xOff, float[][] ys) {
+        int tasks = 0;
+        int[] first = new int[ms.length + 1];
+        for (int i = 0; i < ms.length; i++) {
+            ms[i].checkX(x, xOff, 1);
+            first[i] = tasks;
+            tasks += (ms[i].rows + ms[i].grain() - 1) / ms[i].grain();
+        }
+        first[ms.length] = tasks;
+        Parallel.range(tasks, 1, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                int i = 0;
+                while (first[i + 1] <= t) i++;
+                WeightMatrix m = ms[i];
+                int g = m.grain(), r0 = (t - first[i]) * g;
+                m.dotRows(x, xOff, ys[i], 0, r0, Math.min(m.rows, r0 + g));
+            }
+        });
+    }
+
     /** Single-threaded matvec over rows [r0, r1) (for callers that parallelize themselves). */
     public void matvecRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
         dotRows(x, xOff, y, yOff, r0, r1);
