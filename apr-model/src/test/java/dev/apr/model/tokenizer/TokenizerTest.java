@@ -1,0 +1,269 @@
+package dev.apr.model.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.apr.format.TokenizerJson;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.text.Normalizer;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Exactness against Hugging Face tokenizers: expected-ids.json was produced by the official
+ * {@code tokenizers} npm package (Rust core) from the same tokenizer.json; see gen.js and
+ * mktexts.py next to it.
+ */
+class TokenizerTest {
+    static Path qwenDir;
+    static Tokenizer qwen;
+    static JsonNode expected;
+
+    @BeforeAll static void load() throws Exception {
+        qwenDir = Path.of(System.getProperty("apr.testdata"), "qwen3-tokenizer");
+        qwen = Tokenizer.load(qwenDir);
+        try (InputStream in = TokenizerTest.class.getResourceAsStream("/tokenizer/expected-ids.json")) {
+            expected = new ObjectMapper().readTree(in);
+        }
+    }
+
+    static int[] ints(JsonNode arr) {
+        int[] r = new int[arr.size()];
+        for (int i = 0; i < r.length; i++) r[i] = arr.get(i).asInt();
+        return r;
+    }
+
+    @Test void expectedIdsWereMadeFromThisTokenizerJson() {
+        assertEquals(expected.get("tokenizer_sha256").asText(), qwen.sha256());
+    }
+
+    @Test void idsEqualHuggingFaceOnVariedTexts() {
+        int texts = 0, tokens = 0;
+        for (JsonNode t : expected.get("texts")) {
+            String text = t.get("text").asText();
+            int[] want = ints(t.get("ids"));
+            assertArrayEquals(want, qwen.encode(text), () -> "text: " + text);
+            assertEquals(t.get("decoded").asText(), qwen.decode(want), () -> "decode of: " + text);
+            texts++;
+            tokens += want.length;
+        }
+        assertEquals(54, texts);
+        assertTrue(tokens > 800, "tokens compared: " + tokens);
+    }
+
+    @Test void idsEqualHuggingFaceOnJdkSourcesFromSrcZip() throws Exception {
+        Path srcZip = Path.of(System.getProperty("java.home"), "lib", "src.zip");
+        Assumptions.assumeTrue(Files.isRegularFile(srcZip), "no src.zip in this JDK");
+        int compared = 0;
+        try (ZipFile zip = new ZipFile(srcZip.toFile())) {
+            for (JsonNode f : expected.get("files")) {
+                ZipEntry e = zip.getEntry(f.get("entry").asText());
+                if (e == null) continue;
+                byte[] bytes;
+                try (InputStream in = zip.getInputStream(e)) { bytes = in.readAllBytes(); }
+                String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+                if (!sha.equals(f.get("sha256").asText())) continue; // another JDK build: different text
+                assertArrayEquals(ints(f.get("ids")), qwen.encode(new String(bytes, StandardCharsets.UTF_8)), e.getName());
+                compared++;
+            }
+        }
+        Assumptions.assumeTrue(compared > 0, "src.zip of this JDK differs from the one the expected ids came from");
+    }
+
+    @Test void knownIds() {
+        assertArrayEquals(new int[]{9707, 1879, 11, 358, 2776, 1588}, qwen.encode("Hello world, I'm here"));
+        assertArrayEquals(new int[]{151644, 872, 198, 6023, 151645}, qwen.encode("<|im_start|>user\nhi<|im_end|>"));
+        assertEquals("Ġworld", qwen.token(1879));
+        assertEquals(1879, qwen.tokenId("Ġworld"));
+        assertEquals(151_669, qwen.vocabSize());
+    }
+
+    @Test void specialIdsFromTokenizerConfig() {
+        assertEquals(-1, qwen.bosId());
+        assertEquals(151645, qwen.eosId());
+        assertEquals(151643, qwen.padId());
+        assertEquals(151644, qwen.imStartId());
+        assertEquals(151645, qwen.imEndId());
+        assertEquals(151643, qwen.documentEndId());
+        assertFalse(qwen.addBos());
+        assertTrue(qwen.isSpecial(151644));
+        assertFalse(qwen.isSpecial(151667), "<think> is an added token but not special");
+        assertTrue(qwen.isEndOfGeneration(151643));
+        assertTrue(qwen.isEndOfGeneration(151645));
+        assertFalse(qwen.isEndOfGeneration(872));
+    }
+
+    @Test void decodeOfEncodeIsNfcOfText() {
+        Random r = new Random(7);
+        int[][] ranges = {{0x20, 0x7E}, {0xA0, 0x24F}, {0x300, 0x36F}, {0x391, 0x3C9}, {0x4E00, 0x4FFF},
+                {0x3040, 0x30FF}, {0xAC00, 0xAC80}, {0x1F300, 0x1F64F}, {0x1F3FB, 0x1F3FF}, {0x200D, 0x200D}, {0x9, 0xD}};
+        for (int n = 0; n < 300; n++) {
+            StringBuilder sb = new StringBuilder();
+            int len = r.nextInt(60);
+            for (int i = 0; i < len; i++) {
+                int[] g = ranges[r.nextInt(ranges.length)];
+                sb.appendCodePoint(g[0] + r.nextInt(g[1] - g[0] + 1));
+            }
+            String s = sb.toString();
+            assertEquals(Normalizer.normalize(s, Normalizer.Form.NFC), qwen.decode(qwen.encode(s)), s);
+        }
+        // A decomposed accent comes back composed, as HF's NFC normalizer makes it.
+        assertEquals("caf\u00e9", qwen.decode(qwen.encode("cafe\u0301")));
+        // A lone surrogate becomes U+FFFD (Rust strings cannot hold one).
+        assertEquals("a\uFFFDb", qwen.decode(qwen.encode("a\uD800b")));
+    }
+
+    @Test void streamingDecoderHoldsPartialCharacters() {
+        String text = "ok 👩‍💻 家族 👍🏽!";
+        int[] ids = qwen.encode(text);
+        TokenStreamDecoder d = qwen.streamDecoder();
+        StringBuilder sb = new StringBuilder();
+        boolean sawHeldBack = false;
+        for (int id : ids) {
+            String piece = d.push(id);
+            // Every piece is whole text: never a lone surrogate half or a replacement char.
+            assertFalse(piece.contains("\uFFFD"), piece);
+            if (!piece.isEmpty()) assertFalse(Character.isHighSurrogate(piece.charAt(piece.length() - 1)));
+            if (piece.isEmpty()) sawHeldBack = true;
+            sb.append(piece);
+        }
+        sb.append(d.flush());
+        assertTrue(sawHeldBack, "some token ends mid-character in this text");
+        assertEquals(text, sb.toString());
+        // An emoji of 4 bytes split over two single-byte tokens... and a truncated one at the end.
+        int b0 = qwen.tokenId(String.valueOf(ByteLevel.BYTE_TO_CHAR[0xF0]));
+        int b1 = qwen.tokenId(String.valueOf(ByteLevel.BYTE_TO_CHAR[0x9F]));
+        TokenStreamDecoder d2 = qwen.streamDecoder();
+        assertEquals("", d2.push(b0));
+        assertEquals("", d2.push(b1));
+        assertEquals("\uFFFD", d2.flush());
+    }
+
+    @Test void chatTemplateChatMl() {
+        assertEquals(Tokenizer.ChatFormat.CHATML, qwen.chatFormat());
+        assertNull(qwen.defaultSystemPrompt(), "Qwen3's template adds no default system prompt");
+        String s = qwen.applyChatTemplate(List.of(Message.system("Be brief."), Message.user("hi")));
+        assertEquals("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n", s);
+        int[] ids = qwen.encodeChat(List.of(Message.user("hi")));
+        assertArrayEquals(new int[]{151644, 872, 198, 6023, 151645, 198, 151644, 77091, 198}, ids);
+    }
+
+    @Test void qwen25TemplateImpliesDefaultSystemPrompt(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Files.copy(qwenDir.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+        String cfg = Files.readString(qwenDir.resolve("tokenizer_config.json"));
+        ObjectMapper om = new ObjectMapper();
+        var node = (com.fasterxml.jackson.databind.node.ObjectNode) om.readTree(cfg);
+        node.put("chat_template", "{%- if messages[0]['role'] == 'system' %}{{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}"
+                + "{%- else %}{{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}{%- endif %}");
+        Files.writeString(dir.resolve("tokenizer_config.json"), om.writeValueAsString(node));
+        Tokenizer t = Tokenizer.load(dir);
+        assertEquals("You are Qwen, created by Alibaba Cloud. You are a helpful assistant.", t.defaultSystemPrompt());
+        assertEquals("<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
+                + "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n", t.applyChatTemplate(List.of(Message.user("hi"))));
+    }
+
+    /** GGUF metadata as convert_hf_to_gguf writes it (padded to 151936 with [PAD] UNUSED tokens). */
+    static Map<String, Object> ggufMetadata(String pre) {
+        TokenizerJson tj = TokenizerJson.read(qwenDir.resolve("tokenizer.json"));
+        String[] all = tj.allTokensById();
+        List<String> tokens = new ArrayList<>();
+        List<Integer> types = new ArrayList<>();
+        for (int i = 0; i < 151936; i++) {
+            if (i < all.length && all[i] != null) {
+                tokens.add(all[i]);
+                int type = 1;
+                for (TokenizerJson.AddedToken a : tj.addedTokens())
+                    if (a.id() == i) type = a.special() || (a.content().startsWith("<|") && a.content().endsWith("|>")) ? 3 : 4;
+                types.add(type);
+            } else {
+                tokens.add("[PAD" + i + "]");
+                types.add(5);
+            }
+        }
+        Map<String, Object> md = new LinkedHashMap<>();
+        md.put("tokenizer.ggml.model", "gpt2");
+        md.put("tokenizer.ggml.pre", pre);
+        md.put("tokenizer.ggml.tokens", tokens);
+        md.put("tokenizer.ggml.token_type", types);
+        md.put("tokenizer.ggml.merges", tj.mergeStrings());
+        md.put("tokenizer.ggml.eos_token_id", 151645L);
+        md.put("tokenizer.ggml.padding_token_id", 151643L);
+        md.put("tokenizer.ggml.bos_token_id", 151643L);
+        md.put("tokenizer.ggml.add_bos_token", false);
+        return md;
+    }
+
+    @Test void ggufMetadataGivesTheSameIds() {
+        Tokenizer g = Tokenizer.fromGguf(ggufMetadata("qwen2"));
+        assertEquals(151936, g.vocabSize());
+        assertEquals(151645, g.eosId());
+        for (JsonNode t : expected.get("texts")) {
+            String text = t.get("text").asText();
+            assertArrayEquals(ints(t.get("ids")), g.encode(text), () -> "text: " + text);
+        }
+        assertEquals("[PAD151700]", g.decode(new int[]{151700}));
+    }
+
+    @Test void llamaBpePreGroupsDigitsByThree() {
+        Tokenizer g = Tokenizer.fromGguf(ggufMetadata("llama-bpe"));
+        Tokenizer q = Tokenizer.fromGguf(ggufMetadata("qwen2"));
+        // Qwen's vocabulary only has single digits, so both give 8 ids; the pieces differ.
+        assertEquals(List.of("123", "456", "78", " x"), pieces(PreTokenizerRegex.forGgufPre("llama-bpe"), "12345678 x"));
+        assertEquals(List.of("1", "2", "3", "4", " x"), pieces(PreTokenizerRegex.forGgufPre("qwen2"), "1234 x"));
+        assertArrayEquals(q.encode("12345678 x"), g.encode("12345678 x"));
+        assertEquals("12345678", g.decode(g.encode("12345678")));
+        assertTrue(g.addBos() == false, "add_bos_token from metadata wins");
+        assertThrows(dev.apr.format.AprException.class, () -> Tokenizer.fromGguf(ggufMetadata("no-such-pre")));
+    }
+
+    @Test void regexTranslationUsesUnicodeWhiteSpaceAndCaseFolding() {
+        String jre = PreTokenizerRegex.translate("\\s+(?!\\S)|[^\\s\\p{L}]+|(?i:'s)");
+        var p = java.util.regex.Pattern.compile(jre);
+        assertTrue(p.matcher("\u3000\u00a0").matches());
+        assertTrue(p.matcher("'\u017f").matches(), "'ſ folds to 's as in Oniguruma");
+        assertEquals(List.of(" \u200b"), pieces(PreTokenizerRegex.QWEN2, " \u200b"), "ZWSP is not white space");
+    }
+
+    static List<String> pieces(String hfRegex, String text) {
+        var m = PreTokenizerRegex.compile(hfRegex).matcher(text);
+        List<String> out = new ArrayList<>();
+        while (m.find()) out.add(m.group());
+        return out;
+    }
+
+    /**
+     * Cross-check on many more files: run gen.js (see resources) to make jdk-ids.json, then
+     * env APR_HF_IDS=/path/jdk-ids.json APR_HF_JDK_DIR=/path/jdk and {@code -Dapr.excludedGroups=}.
+     */
+    @Test @Tag("slow") void crossCheckManyJdkFiles() throws Exception {
+        String ids = System.getProperty("apr.hfIds", System.getenv("APR_HF_IDS")), dir = System.getProperty("apr.hfJdkDir", System.getenv("APR_HF_JDK_DIR"));
+        Assumptions.assumeTrue(ids != null && dir != null, "set apr.hfIds and apr.hfJdkDir");
+        JsonNode root = new ObjectMapper().readTree(Path.of(ids).toFile());
+        int files = 0;
+        long tokens = 0;
+        for (JsonNode f : root.get("files")) {
+            String text = Files.readString(Path.of(dir, f.get("entry").asText()));
+            int[] want = ints(f.get("ids"));
+            assertArrayEquals(want, qwen.encode(text), f.get("entry").asText());
+            files++;
+            tokens += want.length;
+        }
+        System.out.println("cross-check: " + files + " files, " + tokens + " tokens equal");
+    }
+}
