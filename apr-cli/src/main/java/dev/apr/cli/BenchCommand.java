@@ -18,6 +18,8 @@ import java.util.concurrent.Callable;
         description = "Measure prefill and decode tokens/s (like llama-bench pp/tg): median of repetitions.")
 public final class BenchCommand implements Callable<Integer> {
 
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
     @Parameters(index = "0", paramLabel = "SOURCE",
             description = "APR file, GGUF file, HF checkpoint dir, or random:PRESET[:f32|f16|bf16|q8_0|q4_k_m] (e.g. random:qwen2-0.5b:q8_0)")
     String source;
@@ -45,6 +47,7 @@ public final class BenchCommand implements Callable<Integer> {
             if (threads < 1) throw new dev.apr.format.AprException("BAD_OPTION", dev.apr.format.AprException.USAGE, "--threads: expected >= 1, got " + threads);
             Parallel.setThreads(threads);
         }
+        java.io.PrintWriter out = spec.commandLine().getOut();
         try (ModelSource src = ModelSource.resolveSource(source)) {
             Transformer model = Transformer.load(src.file(), src.config());
             int n = Parallel.shared().threads();
@@ -54,11 +57,11 @@ public final class BenchCommand implements Callable<Integer> {
             if (gen > 0) results.add(Bench.decode(model, gen, reps));
             long bytes = model.weightBytesPerToken();
             if (json) {
-                Map<String, Object> out = new LinkedHashMap<>();
-                out.put("model", source);
-                out.put("params", src.config().parameterCount());
-                out.put("weight_bytes_per_token", bytes);
-                out.put("threads", n);
+                Map<String, Object> o = new LinkedHashMap<>();
+                o.put("model", source);
+                o.put("params", src.config().parameterCount());
+                o.put("weight_bytes_per_token", bytes);
+                o.put("threads", n);
                 List<Map<String, Object>> rs = new ArrayList<>();
                 for (Bench.Result r : results) {
                     Map<String, Object> m = new LinkedHashMap<>();
@@ -69,23 +72,24 @@ public final class BenchCommand implements Callable<Integer> {
                     m.put("cpu_normalized_tokens_per_second", r.cpuMedian());
                     rs.add(m);
                 }
-                out.put("results", rs);
-                System.out.println(dev.apr.format.Json.compactString(out));
+                o.put("results", rs);
+                out.println(dev.apr.format.Json.compactString(o));
             } else {
-                System.out.printf(Locale.ROOT, "model %s: %.1fM params, %.1f MiB of weights per token, %d threads%n",
+                out.printf(Locale.ROOT, "model %s: %.1fM params, %.1f MiB of weights per token, %d threads%n",
                         source, src.config().parameterCount() / 1e6, bytes / 1048576.0, n);
-                System.out.printf(Locale.ROOT, "| %-6s | %12s | %-32s | %14s |%n", "test", "t/s (median)", "runs t/s", "t/s per cpu*");
+                out.printf(Locale.ROOT, "| %-6s | %12s | %-32s | %14s |%n", "test", "t/s (median)", "runs t/s", "t/s per cpu*");
                 for (Bench.Result r : results) {
                     StringBuilder runs = new StringBuilder();
                     for (double v : r.tokensPerSecond()) runs.append(runs.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%.2f", v));
-                    System.out.printf(Locale.ROOT, "| %-6s | %12.2f | %-32s | %14.2f |%n", r.test(), r.median(), runs, r.cpuMedian());
+                    out.printf(Locale.ROOT, "| %-6s | %12.2f | %-32s | %14.2f |%n", r.test(), r.median(), runs, r.cpuMedian());
                     if (r == results.get(results.size() - 1))
-                        System.out.println("  * tokens per (process CPU seconds / threads): the speed with the cores to itself (shared machines)");
+                        out.println("  * tokens per (process CPU seconds / threads): the speed with the cores to itself (shared machines)");
                     if (r.test().startsWith("tg"))
-                        System.out.printf(Locale.ROOT, "         decode reads %.1f GB/s of weights%n", r.median() * bytes / 1e9);
+                        out.printf(Locale.ROOT, "         decode reads %.1f GB/s of weights%n", r.median() * bytes / 1e9);
                 }
             }
         }
+        out.flush();
         return 0;
     }
 }
