@@ -7,7 +7,6 @@ import dev.apr.format.gguf.GgufNames;
 import dev.apr.model.kernel.WeightMatrix;
 
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -109,11 +108,5 @@ public final class Weights {
         float[] v = new float[(int) n];
         WeightMatrix.of(t.name(), t.dtype(), t.data(), 1, n).row(0, v, 0);
         return v;
-    }
-
-    /** Every tensor name in the file that the model does not use (extra weights are a bad sign). */
-    static List<String> unused(ModelFile f, ModelConfig c) {
-        var used = c.expectedTensors().keySet().stream().map(n -> fileName(f, n)).toList();
-        return f.tensors().stream().map(Tensor::name).filter(n -> !used.contains(n)).toList();
     }
 }

@@ -46,20 +46,10 @@ final class QuantMatrices {
     }
 
     /*
-     * x86 has no byte-lane shifts, and the Vector API's byte LSHR/LSHL fall back to slow code;
-     * shifting 32-bit lanes and masking each byte gives the same bytes with one instruction each.
+     * Unpacking happens in 32-bit lanes (B2I, then int shifts and masks): x86 has no byte-lane
+     * shifts, the Vector API's byte shifts are slow there, and int ops keep C2's graph small
+     * enough that nothing gets boxed.
      */
-
-    /** Per byte: b >>> n, for n in 0..7 (bits shifted in from the neighbour byte are masked off). */
-    static ByteVector shr(ByteVector b, int n) {
-        int keep = (0xFF >>> n) * 0x01010101;
-        return b.reinterpretAsInts().lanewise(VectorOperators.LSHR, n).and(keep).reinterpretAsBytes();
-    }
-
-    /** Per byte: (b << n) & mask, for n in 0..7 and a byte mask that drops the bits shifted across bytes. */
-    static ByteVector shlAnd(ByteVector b, int n, int byteMask) {
-        return b.reinterpretAsInts().lanewise(VectorOperators.LSHL, n).and(byteMask * 0x01010101).reinterpretAsBytes();
-    }
 
     static int u8(MemorySegment data, long off) { return data.get(ValueLayout.JAVA_BYTE, off) & 0xff; }
 
