@@ -57,4 +57,22 @@ class RunHfDirTest {
         List<?> chatIds = (List<?>) RunBenchCommandTest.json(o.out()).get("prompt_ids");
         assertEquals(tok.imStartId(), ((Number) chatIds.get(0)).intValue());
     }
+
+    /** A stamped APR (HAS_VOCAB, the whole tokenizer.json embedded) runs with its own tokenizer. */
+    @Test
+    void runsAStampedAprFile(@TempDir Path dir) throws IOException {
+        ModelConfig c = ModelConfig.preset("qwen2-tiny");
+        Path apr = dir.resolve("stamped.apr");
+        try (RandomModel m = new RandomModel("random:qwen2-tiny:f32", c, "f32")) {
+            dev.apr.format.apr.AprWriter w = new dev.apr.format.apr.AprWriter().metadata(c.toAprMetadata())
+                    .put("tokenizer.json", Files.readString(TOK.resolve("tokenizer.json")))
+                    .flag("HAS_VOCAB");
+            for (Tensor t : m.tensors()) w.tensor(t);
+            w.write(apr);
+        }
+        RunBenchCommandTest.Out o = RunBenchCommandTest.run("run", apr.toString(), "Hello world", "-n", "2", "--json");
+        assertEquals(0, o.code(), o.err());
+        int[] ids = Tokenizer.load(TOK).encode("Hello world");
+        assertEquals(java.util.Arrays.stream(ids).boxed().toList(), RunBenchCommandTest.json(o.out()).get("prompt_ids"));
+    }
 }
