@@ -80,8 +80,9 @@ public abstract class WeightMatrix {
             case Q5_0 -> new QuantMatrices.Q5_0(name, data, r, c);
             case Q4_K -> new QuantMatrices.Q4_K(name, data, r, c);
             case Q6_K -> new QuantMatrices.Q6_K(name, data, r, c);
+            case Q4_0, Q4_1, Q5_1, Q2_K, Q3_K, Q5_K -> new DequantMatrix(name, dtype, data, r, c);
             default -> throw AprException.badInput("UNSUPPORTED_DTYPE", name + ": dtype: expected one of F32, F16, BF16, "
-                    + "Q8_0, Q5_0, Q4_K, Q6_K, got " + dtype);
+                    + "Q8_0, Q5_0, Q4_K, Q6_K (fast kernels) or Q4_0, Q4_1, Q5_1, Q2_K, Q3_K, Q5_K, got " + dtype);
         };
     }
 
