@@ -26,6 +26,8 @@ final class QuantMatrices {
     /** Bytes with as many lanes as a float vector: 128-bit for AVX-512, 64-bit for AVX2. */
     static final VectorSpecies<Byte> BS = VECTOR_QUANTS ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
     static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, S.vectorShape());
+    static final java.lang.invoke.VarHandle SHORT_AT = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(short[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+    static final java.lang.invoke.VarHandle INT_AT = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
     static final long LANE_BITS = L >= 64 ? -1L : (1L << L) - 1;
 
     static FloatVector toFloat(ByteVector b) {
@@ -120,8 +122,8 @@ final class QuantMatrices {
 
         /** acc + d·Σ (q − 16)·x over one block: nibble | (qh bit << 4), unpacked in 32-bit lanes. */
         private static FloatVector block(byte[] q, int bo, float[] x, int xo, FloatVector acc) {
-            float d = Float.float16ToFloat((short) ((q[bo] & 0xff) | (q[bo + 1] << 8)));
-            long qh = (q[bo + 2] & 0xff) | (q[bo + 3] & 0xff) << 8 | (q[bo + 4] & 0xff) << 16 | (long) (q[bo + 5] & 0xff) << 24;
+            float d = Float.float16ToFloat((short) SHORT_AT.get(q, bo));
+            long qh = (int) INT_AT.get(q, bo + 2) & 0xffffffffL;
             FloatVector p = FloatVector.zero(S);
             for (int s = 0; s < 16; s += L) {
                 IntVector v = ints(q, bo + 6 + s);
