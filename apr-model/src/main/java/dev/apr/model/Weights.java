@@ -3,10 +3,10 @@ package dev.apr.model;
 import dev.apr.format.AprException;
 import dev.apr.format.ModelFile;
 import dev.apr.format.Tensor;
+import dev.apr.format.gguf.GgufNames;
 import dev.apr.model.kernel.WeightMatrix;
 
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -72,6 +72,8 @@ public final class Weights {
 
     private static double ggufNum(Map<String, Object> md, String key, String src, Double dflt) {
         Object v = md.get(key);
+        // a FLOAT32 key means the decimal it was written from (1e-6f -> 1e-6, not 9.99999997e-7)
+        if (v instanceof Float fl) return Double.parseDouble(Float.toString(fl));
         if (v instanceof Number n) return n.doubleValue();
         if (v == null && dflt != null) return dflt;
         throw AprException.badInput("BAD_CONFIG", src + ": " + key + ": expected a number, got " + (v == null ? "nothing" : v));
@@ -80,27 +82,9 @@ public final class Weights {
     /** The file's name for an HF tensor name (identity except for GGUF). */
     static String fileName(ModelFile f, String hf) {
         if (!f.format().equals("GGUF")) return hf;
-        if (hf.equals("model.embed_tokens.weight")) return "token_embd.weight";
-        if (hf.equals("model.norm.weight")) return "output_norm.weight";
-        if (hf.equals("lm_head.weight")) return "output.weight";
-        if (hf.startsWith("model.layers.")) {
-            int dot = hf.indexOf('.', 13);
-            String layer = hf.substring(13, dot), rest = hf.substring(dot + 1);
-            for (String[] m : LAYER_NAMES) if (m[0].equals(rest)) return "blk." + layer + "." + m[1];
-        }
-        return hf;
+        String g = GgufNames.toGguf(hf);
+        return g == null ? hf : g;
     }
-
-    private static final String[][] LAYER_NAMES = {
-            {"input_layernorm.weight", "attn_norm.weight"},
-            {"self_attn.q_proj.weight", "attn_q.weight"}, {"self_attn.q_proj.bias", "attn_q.bias"},
-            {"self_attn.k_proj.weight", "attn_k.weight"}, {"self_attn.k_proj.bias", "attn_k.bias"},
-            {"self_attn.v_proj.weight", "attn_v.weight"}, {"self_attn.v_proj.bias", "attn_v.bias"},
-            {"self_attn.o_proj.weight", "attn_output.weight"},
-            {"post_attention_layernorm.weight", "ffn_norm.weight"},
-            {"mlp.gate_proj.weight", "ffn_gate.weight"}, {"mlp.up_proj.weight", "ffn_up.weight"},
-            {"mlp.down_proj.weight", "ffn_down.weight"},
-    };
 
     /** The tensor with this HF name, checked against the expected shape. */
     static Tensor tensor(ModelFile f, String hf, long[] shape) {
@@ -124,11 +108,5 @@ public final class Weights {
         float[] v = new float[(int) n];
         WeightMatrix.of(t.name(), t.dtype(), t.data(), 1, n).row(0, v, 0);
         return v;
-    }
-
-    /** Every tensor name in the file that the model does not use (extra weights are a bad sign). */
-    static List<String> unused(ModelFile f, ModelConfig c) {
-        var used = c.expectedTensors().keySet().stream().map(n -> fileName(f, n)).toList();
-        return f.tensors().stream().map(Tensor::name).filter(n -> !used.contains(n)).toList();
     }
 }

@@ -111,6 +111,30 @@ class WeightMatrixTest {
         }
     }
 
+    /** Cross-check with the format module's reference dequantizer (dev.apr.format.quant, tested against libggml). */
+    @Test
+    void kernelsAgreeWithTheFormatDequantizer() {
+        Random r = new Random(13);
+        int rows = 3, cols = 768;
+        for (DType t : new DType[] {DType.Q8_0, DType.Q5_0, DType.Q4_K, DType.Q6_K, DType.Q4_0, DType.Q4_1, DType.Q5_1,
+                DType.Q2_K, DType.Q3_K, DType.Q5_K}) {
+            byte[] raw = new byte[(int) t.byteSize((long) rows * cols)];
+            r.nextBytes(raw);
+            // keep every fp16 field finite: clear the exponent's top bit of each byte pair
+            for (int i = 1; i < raw.length; i += 2) raw[i] &= (byte) 0xBF;
+            WeightMatrix m = matrix(t, raw, rows, cols);
+            float[] ref = dev.apr.format.quant.Dequantize.decode(t, raw, rows * cols);
+            for (int i = 0; i < rows; i++) {
+                float[] w = row(m, i);
+                for (int c = 0; c < cols; c++) {
+                    float e = ref[i * cols + c];
+                    assertEquals(e, w[c], Math.abs(e) * 2e-7f + 1e-30f, t + " [" + i + "," + c + "]");
+                }
+            }
+            checkProducts(t.toString(), m, ref, rows, cols, 5, r);
+        }
+    }
+
     @Test
     void floatKernelsReadExactValues() {
         Random r = new Random(12);

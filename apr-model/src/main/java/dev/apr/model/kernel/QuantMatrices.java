@@ -3,6 +3,7 @@ package dev.apr.model.kernel;
 import dev.apr.format.DType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -24,15 +25,33 @@ final class QuantMatrices {
 
     /** Bytes with as many lanes as a float vector: 128-bit for AVX-512, 64-bit for AVX2. */
     static final VectorSpecies<Byte> BS = VECTOR_QUANTS ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+    static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, S.vectorShape());
+    static final java.lang.invoke.VarHandle SHORT_AT = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(short[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+    static final java.lang.invoke.VarHandle INT_AT = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
     static final long LANE_BITS = L >= 64 ? -1L : (1L << L) - 1;
 
     static FloatVector toFloat(ByteVector b) {
         return (FloatVector) b.convertShape(VectorOperators.B2F, S, 0);
     }
 
+    /** L bytes of q at off, sign-extended into the 32-bit lanes of a full-width int vector. */
+    static IntVector ints(byte[] q, int off) {
+        return (IntVector) ByteVector.fromArray(BS, q, off).convertShape(VectorOperators.B2I, IS, 0);
+    }
+
+    static FloatVector toFloat(IntVector v) {
+        return (FloatVector) v.convertShape(VectorOperators.I2F, S, 0);
+    }
+
     static ByteVector bytes(MemorySegment data, long off) {
         return ByteVector.fromMemorySegment(BS, data, off, LE);
     }
+
+    /*
+     * Unpacking happens in 32-bit lanes (B2I, then int shifts and masks): x86 has no byte-lane
+     * shifts, the Vector API's byte shifts are slow there, and int ops keep C2's graph small
+     * enough that nothing gets boxed.
+     */
 
     static int u8(MemorySegment data, long off) { return data.get(ValueLayout.JAVA_BYTE, off) & 0xff; }
 
@@ -92,32 +111,51 @@ final class QuantMatrices {
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
             if (!VECTOR_QUANTS) { scalarDotRows(this, x, xOff, y, yOff, r0, r1); return; }
             int nb = cols / 32;
+            byte[] row = new byte[(int) rowBytes];
             for (int r = r0; r < r1; r++) {
-                long base = r * rowBytes;
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, row, 0, row.length);
                 FloatVector acc = FloatVector.zero(S);
-                for (int b = 0; b < nb; b++) {
-                    long bo = base + 22L * b;
-                    int xo = xOff + 32 * b;
-                    long qh = data.get(INT_LE, bo + 2) & 0xffffffffL;
-                    FloatVector p = FloatVector.zero(S);
-                    for (int s = 0; s < 16; s += L) {
-                        ByteVector q = bytes(data, bo + 6 + s);
-                        // element s+l: low nibble, bit (s+l) of qh; element 16+s+l: high nibble, bit 16+s+l
-                        ByteVector lo = q.and((byte) 0x0F)
-                                .lanewise(VectorOperators.OR, (byte) 16, VectorMask.fromLong(BS, (qh >>> s) & LANE_BITS));
-                        ByteVector hi = q.lanewise(VectorOperators.LSHR, 4)
-                                .lanewise(VectorOperators.OR, (byte) 16, VectorMask.fromLong(BS, (qh >>> (16 + s)) & LANE_BITS));
-                        p = toFloat(lo.sub((byte) 16)).fma(FloatVector.fromArray(S, x, xo + s), p);
-                        p = toFloat(hi.sub((byte) 16)).fma(FloatVector.fromArray(S, x, xo + 16 + s), p);
-                    }
-                    acc = p.fma(FloatVector.broadcast(S, f16(data, bo)), acc);
-                }
+                for (int b = 0; b < nb; b++) acc = block(row, 22 * b, x, xOff + 32 * b, acc);
                 y[yOff + r] = reduce(acc);
             }
         }
 
+        /** acc + d·Σ (q − 16)·x over one block: nibble | (qh bit << 4), unpacked in 32-bit lanes. */
+        private static FloatVector block(byte[] q, int bo, float[] x, int xo, FloatVector acc) {
+            float d = Float.float16ToFloat((short) SHORT_AT.get(q, bo));
+            long qh = (int) INT_AT.get(q, bo + 2) & 0xffffffffL;
+            FloatVector p = FloatVector.zero(S);
+            for (int s = 0; s < 16; s += L) {
+                IntVector v = ints(q, bo + 6 + s);
+                IntVector lo = v.and(15).lanewise(VectorOperators.OR, 16, VectorMask.fromLong(IS, (qh >>> s) & LANE_BITS));
+                IntVector hi = v.lanewise(VectorOperators.ASHR, 4).and(15)
+                        .lanewise(VectorOperators.OR, 16, VectorMask.fromLong(IS, (qh >>> (16 + s)) & LANE_BITS));
+                p = toFloat(lo.sub(16)).fma(FloatVector.fromArray(S, x, xo + s), p);
+                p = toFloat(hi.sub(16)).fma(FloatVector.fromArray(S, x, xo + 16 + s), p);
+            }
+            return p.fma(FloatVector.broadcast(S, d), acc);
+        }
+
         @Override public void row(int r, float[] dst, int off) {
             long base = r * rowBytes;
+            if (VECTOR_QUANTS) {
+                byte[] q = new byte[(int) rowBytes];
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, base, q, 0, q.length);
+                for (int b = 0; b < cols / 32; b++) {
+                    int bo = 22 * b, o = off + 32 * b;
+                    float d = Float.float16ToFloat((short) ((q[bo] & 0xff) | (q[bo + 1] << 8)));
+                    long qh = (q[bo + 2] & 0xff) | (q[bo + 3] & 0xff) << 8 | (q[bo + 4] & 0xff) << 16 | (long) (q[bo + 5] & 0xff) << 24;
+                    for (int s = 0; s < 16; s += L) {
+                        IntVector v = ints(q, bo + 6 + s);
+                        IntVector lo = v.and(15).lanewise(VectorOperators.OR, 16, VectorMask.fromLong(IS, (qh >>> s) & LANE_BITS));
+                        IntVector hi = v.lanewise(VectorOperators.ASHR, 4).and(15)
+                                .lanewise(VectorOperators.OR, 16, VectorMask.fromLong(IS, (qh >>> (16 + s)) & LANE_BITS));
+                        toFloat(lo.sub(16)).mul(d).intoArray(dst, o + s);
+                        toFloat(hi.sub(16)).mul(d).intoArray(dst, o + 16 + s);
+                    }
+                }
+                return;
+            }
             for (int b = 0; b < cols / 32; b++) {
                 long bo = base + 22L * b;
                 float d = f16(data, bo);
@@ -153,35 +191,50 @@ final class QuantMatrices {
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
             if (!VECTOR_QUANTS) { scalarDotRows(this, x, xOff, y, yOff, r0, r1); return; }
             int nb = cols / 256;
-            int[] sc = new int[8], mn = new int[8];
+            byte[] row = new byte[(int) rowBytes];
             for (int r = r0; r < r1; r++) {
-                long base = r * rowBytes;
-                FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
-                for (int b = 0; b < nb; b++) {
-                    long bo = base + 144L * b;
-                    int xo = xOff + 256 * b;
-                    float d = f16(data, bo), dmin = f16(data, bo + 2);
-                    q4kScales(data, bo, sc, mn);
-                    for (int c = 0; c < 4; c++) {
-                        // sub-block 2c in the low nibbles of bytes 32c.., sub-block 2c+1 in the high nibbles
-                        FloatVector d1 = FloatVector.broadcast(S, d * sc[2 * c]), m1 = FloatVector.broadcast(S, -(dmin * mn[2 * c]));
-                        FloatVector d2 = FloatVector.broadcast(S, d * sc[2 * c + 1]), m2 = FloatVector.broadcast(S, -(dmin * mn[2 * c + 1]));
-                        for (int s = 0; s < 32; s += L) {
-                            ByteVector q = bytes(data, bo + 16 + 32 * c + s);
-                            FloatVector w1 = toFloat(q.and((byte) 0x0F)).fma(d1, m1);
-                            FloatVector w2 = toFloat(q.lanewise(VectorOperators.LSHR, 4)).fma(d2, m2);
-                            acc0 = w1.fma(FloatVector.fromArray(S, x, xo + 64 * c + s), acc0);
-                            acc1 = w2.fma(FloatVector.fromArray(S, x, xo + 64 * c + 32 + s), acc1);
-                        }
-                    }
-                }
-                y[yOff + r] = reduce(acc0.add(acc1));
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, row, 0, row.length);
+                float sum = 0;
+                for (int b = 0; b < nb; b++) sum += superBlockDot(row, 144 * b, x, xOff + 256 * b);
+                y[yOff + r] = sum;
             }
+        }
+
+        /** Σ w·x over one super-block: w = d·sc·q − dmin·m per 32-element sub-block. */
+        private static float superBlockDot(byte[] q, int bo, float[] x, int xo) {
+            float d = Float.float16ToFloat((short) ((q[bo] & 0xff) | (q[bo + 1] << 8)));
+            float dmin = Float.float16ToFloat((short) ((q[bo + 2] & 0xff) | (q[bo + 3] << 8)));
+            FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
+            for (int c = 0; c < 4; c++) {
+                // sub-block 2c in the low nibbles of bytes 32c.., sub-block 2c+1 in the high nibbles
+                int j = 2 * c, sc = bo + 4;
+                int sc1, m1, sc2, m2;
+                if (j < 4) {
+                    sc1 = q[sc + j] & 63; m1 = q[sc + j + 4] & 63;
+                    sc2 = q[sc + j + 1] & 63; m2 = q[sc + j + 5] & 63;
+                } else {
+                    sc1 = (q[sc + j + 4] & 0xF) | ((q[sc + j - 4] & 0xff) >>> 6) << 4;
+                    m1 = ((q[sc + j + 4] & 0xff) >>> 4) | ((q[sc + j] & 0xff) >>> 6) << 4;
+                    sc2 = (q[sc + j + 5] & 0xF) | ((q[sc + j - 3] & 0xff) >>> 6) << 4;
+                    m2 = ((q[sc + j + 5] & 0xff) >>> 4) | ((q[sc + j + 1] & 0xff) >>> 6) << 4;
+                }
+                FloatVector d1 = FloatVector.broadcast(S, d * sc1), n1 = FloatVector.broadcast(S, -(dmin * m1));
+                FloatVector d2 = FloatVector.broadcast(S, d * sc2), n2 = FloatVector.broadcast(S, -(dmin * m2));
+                for (int s = 0; s < 32; s += L) {
+                    IntVector v = ints(q, bo + 16 + 32 * c + s);
+                    FloatVector w1 = toFloat(v.and(15)).fma(d1, n1);
+                    FloatVector w2 = toFloat(v.lanewise(VectorOperators.ASHR, 4).and(15)).fma(d2, n2);
+                    acc0 = w1.fma(FloatVector.fromArray(S, x, xo + 64 * c + s), acc0);
+                    acc1 = w2.fma(FloatVector.fromArray(S, x, xo + 64 * c + 32 + s), acc1);
+                }
+            }
+            return reduce(acc0.add(acc1));
         }
 
         @Override public void row(int r, float[] dst, int off) {
             long base = r * rowBytes;
             int[] sc = new int[8], mn = new int[8];
+            byte[] qs = new byte[32];
             for (int b = 0; b < cols / 256; b++) {
                 long bo = base + 144L * b;
                 float d = f16(data, bo), dmin = f16(data, bo + 2);
@@ -192,10 +245,11 @@ final class QuantMatrices {
                     if (VECTOR_QUANTS) {
                         FloatVector vd1 = FloatVector.broadcast(S, d1), vm1 = FloatVector.broadcast(S, -m1);
                         FloatVector vd2 = FloatVector.broadcast(S, d2), vm2 = FloatVector.broadcast(S, -m2);
+                        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, bo + 16 + 32 * c, qs, 0, 32);
                         for (int s = 0; s < 32; s += L) {
-                            ByteVector q = bytes(data, bo + 16 + 32 * c + s);
-                            toFloat(q.and((byte) 0x0F)).fma(vd1, vm1).intoArray(dst, o + 64 * c + s);
-                            toFloat(q.lanewise(VectorOperators.LSHR, 4)).fma(vd2, vm2).intoArray(dst, o + 64 * c + 32 + s);
+                            IntVector v = ints(qs, s);
+                            toFloat(v.and(15)).fma(vd1, vm1).intoArray(dst, o + 64 * c + s);
+                            toFloat(v.lanewise(VectorOperators.ASHR, 4).and(15)).fma(vd2, vm2).intoArray(dst, o + 64 * c + 32 + s);
                         }
                     } else {
                         for (int l = 0; l < 32; l++) {
@@ -214,59 +268,81 @@ final class QuantMatrices {
     static final class Q6_K extends WeightMatrix {
         Q6_K(String name, MemorySegment data, int rows, int cols) { super(name, DType.Q6_K, data, rows, cols); }
 
+        /*
+         * Unpacking Q6_K takes many vector operations; in one method with the dot product they
+         * exceed C2's inlining node budget and the vectors get boxed (100x slower). So a super-block
+         * is dequantized, one 64-element group per call, into a 256-float L1 buffer, then dotted.
+         */
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
             if (!VECTOR_QUANTS) { scalarDotRows(this, x, xOff, y, yOff, r0, r1); return; }
             int nb = cols / 256;
+            float[] w = new float[256];
+            byte[] row = new byte[(int) rowBytes];
             for (int r = r0; r < r1; r++) {
-                long base = r * rowBytes;
+                // one bulk copy per row: array vector loads are much cheaper for C2 than segment loads
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, row, 0, row.length);
                 FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
                 for (int b = 0; b < nb; b++) {
-                    long bo = base + 210L * b;
+                    superBlock(row, 210 * b, w, 0);
                     int xo = xOff + 256 * b;
-                    float d = f16(data, bo + 208);
-                    for (int h = 0; h < 2; h++) {
-                        for (int s = 0; s < 32; s += L) {
-                            ByteVector qlA = bytes(data, bo + 64 * h + s), qlB = bytes(data, bo + 64 * h + 32 + s);
-                            ByteVector qh = bytes(data, bo + 128 + 32 * h + s);
-                            int e = 128 * h + s;   // element of q1; q2, q3, q4 follow at +32, +64, +96
-                            ByteVector q1 = qlA.and((byte) 15).or(qh.lanewise(VectorOperators.LSHL, 4).and((byte) 0x30));
-                            ByteVector q2 = qlB.and((byte) 15).or(qh.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30));
-                            ByteVector q3 = qlA.lanewise(VectorOperators.LSHR, 4).or(qh.and((byte) 0x30));
-                            ByteVector q4 = qlB.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30));
-                            acc0 = weights(q1, d, data, bo, e).fma(FloatVector.fromArray(S, x, xo + e), acc0);
-                            acc1 = weights(q2, d, data, bo, e + 32).fma(FloatVector.fromArray(S, x, xo + e + 32), acc1);
-                            acc0 = weights(q3, d, data, bo, e + 64).fma(FloatVector.fromArray(S, x, xo + e + 64), acc0);
-                            acc1 = weights(q4, d, data, bo, e + 96).fma(FloatVector.fromArray(S, x, xo + e + 96), acc1);
-                        }
+                    for (int i = 0; i < 256; i += 2 * L) {
+                        acc0 = FloatVector.fromArray(S, w, i).fma(FloatVector.fromArray(S, x, xo + i), acc0);
+                        acc1 = FloatVector.fromArray(S, w, i + L).fma(FloatVector.fromArray(S, x, xo + i + L), acc1);
                     }
                 }
                 y[yOff + r] = reduce(acc0.add(acc1));
             }
         }
 
-        /** d·scale[e/16]·(q − 32) for the lanes starting at element e (all in one 16-element sub-block). */
-        private static FloatVector weights(ByteVector q, float d, MemorySegment data, long bo, int e) {
-            float ds = d * data.get(ValueLayout.JAVA_BYTE, bo + 192 + (e >>> 4));
-            return toFloat(q).fma(ds, -32 * ds);
+        /** Dequantizes the 256 values of the super-block at bo into dst[o..o+256). */
+        static void superBlock(byte[] q, int bo, float[] dst, int o) {
+            float d = Float.float16ToFloat((short) ((q[bo + 208] & 0xff) | (q[bo + 209] << 8)));
+            for (int h = 0; h < 2; h++)
+                for (int s = 0; s < 32; s += L) group(q, bo, h, s, d, dst, o);
+        }
+
+        /** Elements 128h+s+l, +32, +64, +96 for l < L: one lane-group of each quarter of half h. */
+        private static void group(byte[] q, int bo, int h, int s, float d, float[] dst, int o) {
+            // unpacked in 32-bit lanes: x86 has no byte shifts, and int ops keep C2's graph small
+            IntVector a = ints(q, bo + 64 * h + s), b = ints(q, bo + 64 * h + 32 + s);
+            IntVector hi = ints(q, bo + 128 + 32 * h + s);
+            int e = 128 * h + s;
+            IntVector q1 = a.and(15).or(hi.lanewise(VectorOperators.LSHL, 4).and(0x30));
+            IntVector q2 = b.and(15).or(hi.lanewise(VectorOperators.LSHL, 2).and(0x30));
+            IntVector q3 = a.lanewise(VectorOperators.ASHR, 4).and(15).or(hi.and(0x30));
+            IntVector q4 = b.lanewise(VectorOperators.ASHR, 4).and(15).or(hi.lanewise(VectorOperators.ASHR, 2).and(0x30));
+            // d·scale·(q − 32): one int8 scale per 16 elements
+            int sc = bo + 192 + (e >>> 4);
+            float s1 = d * q[sc], s2 = d * q[sc + 2], s3 = d * q[sc + 4], s4 = d * q[sc + 6];
+            toFloat(q1).fma(s1, -32 * s1).intoArray(dst, o + e);
+            toFloat(q2).fma(s2, -32 * s2).intoArray(dst, o + e + 32);
+            toFloat(q3).fma(s3, -32 * s3).intoArray(dst, o + e + 64);
+            toFloat(q4).fma(s4, -32 * s4).intoArray(dst, o + e + 96);
         }
 
         @Override public void row(int r, float[] dst, int off) {
             long base = r * rowBytes;
             for (int b = 0; b < cols / 256; b++) {
-                long bo = base + 210L * b;
-                float d = f16(data, bo + 208);
-                int o = off + 256 * b;
-                for (int h = 0; h < 2; h++) {
-                    for (int l = 0; l < 32; l++) {
-                        int a = u8(data, bo + 64 * h + l), c = u8(data, bo + 64 * h + 32 + l), qh = u8(data, bo + 128 + 32 * h + l);
-                        int e = 128 * h + l;
-                        int q1 = (a & 15) | ((qh & 3) << 4), q2 = (c & 15) | (((qh >>> 2) & 3) << 4);
-                        int q3 = (a >>> 4) | (((qh >>> 4) & 3) << 4), q4 = (c >>> 4) | (((qh >>> 6) & 3) << 4);
-                        dst[o + e] = d * scale(data, bo, e) * (q1 - 32);
-                        dst[o + e + 32] = d * scale(data, bo, e + 32) * (q2 - 32);
-                        dst[o + e + 64] = d * scale(data, bo, e + 64) * (q3 - 32);
-                        dst[o + e + 96] = d * scale(data, bo, e + 96) * (q4 - 32);
-                    }
+                if (VECTOR_QUANTS) {
+                    byte[] q = new byte[210];
+                    MemorySegment.copy(data, ValueLayout.JAVA_BYTE, base + 210L * b, q, 0, 210);
+                    superBlock(q, 0, dst, off + 256 * b);
+                } else scalarSuperBlock(data, base + 210L * b, dst, off + 256 * b);
+            }
+        }
+
+        private static void scalarSuperBlock(MemorySegment data, long bo, float[] dst, int o) {
+            float d = f16(data, bo + 208);
+            for (int h = 0; h < 2; h++) {
+                for (int l = 0; l < 32; l++) {
+                    int a = u8(data, bo + 64 * h + l), c = u8(data, bo + 64 * h + 32 + l), qh = u8(data, bo + 128 + 32 * h + l);
+                    int e = 128 * h + l;
+                    int q1 = (a & 15) | ((qh & 3) << 4), q2 = (c & 15) | (((qh >>> 2) & 3) << 4);
+                    int q3 = (a >>> 4) | (((qh >>> 4) & 3) << 4), q4 = (c >>> 4) | (((qh >>> 6) & 3) << 4);
+                    dst[o + e] = d * scale(data, bo, e) * (q1 - 32);
+                    dst[o + e + 32] = d * scale(data, bo, e + 32) * (q2 - 32);
+                    dst[o + e + 64] = d * scale(data, bo, e + 64) * (q3 - 32);
+                    dst[o + e + 96] = d * scale(data, bo, e + 96) * (q4 - 32);
                 }
             }
         }

@@ -80,8 +80,9 @@ public abstract class WeightMatrix {
             case Q5_0 -> new QuantMatrices.Q5_0(name, data, r, c);
             case Q4_K -> new QuantMatrices.Q4_K(name, data, r, c);
             case Q6_K -> new QuantMatrices.Q6_K(name, data, r, c);
+            case Q4_0, Q4_1, Q5_1, Q2_K, Q3_K, Q5_K -> new DequantMatrix(name, dtype, data, r, c);
             default -> throw AprException.badInput("UNSUPPORTED_DTYPE", name + ": dtype: expected one of F32, F16, BF16, "
-                    + "Q8_0, Q5_0, Q4_K, Q6_K, got " + dtype);
+                    + "Q8_0, Q5_0, Q4_K, Q6_K (fast kernels) or Q4_0, Q4_1, Q5_1, Q2_K, Q3_K, Q5_K, got " + dtype);
         };
     }
 
@@ -111,6 +112,31 @@ public abstract class WeightMatrix {
     public void matvec(float[] x, int xOff, float[] y, int yOff) {
         checkX(x, xOff, 1);
         Parallel.range(rows, grain(), (r0, r1) -> dotRows(x, xOff, y, yOff, r0, r1));
+    }
+
+    /**
+     * Several matvecs over the same input in one parallel region (q/k/v, gate/up): one hand-off
+     * instead of one per matrix, which matters when decode runs hundreds of regions per token.
+     * {@code ys[i][r] = ms[i] row r · x[xOff ..]}.
+     */
+    public static void matvec(WeightMatrix[] ms, float[] x, int xOff, float[][] ys) {
+        int tasks = 0;
+        int[] first = new int[ms.length + 1];
+        for (int i = 0; i < ms.length; i++) {
+            ms[i].checkX(x, xOff, 1);
+            first[i] = tasks;
+            tasks += (ms[i].rows + ms[i].grain() - 1) / ms[i].grain();
+        }
+        first[ms.length] = tasks;
+        Parallel.range(tasks, 1, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                int i = 0;
+                while (first[i + 1] <= t) i++;
+                WeightMatrix m = ms[i];
+                int g = m.grain(), r0 = (t - first[i]) * g;
+                m.dotRows(x, xOff, ys[i], 0, r0, Math.min(m.rows, r0 + g));
+            }
+        });
     }
 
     /** Single-threaded matvec over rows [r0, r1) (for callers that parallelize themselves). */

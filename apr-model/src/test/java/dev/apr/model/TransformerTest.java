@@ -1,0 +1,237 @@
+package dev.apr.model;
+
+import dev.apr.format.DType;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class TransformerTest {
+
+    /** qwen2: tied embeddings, q/k/v bias, GQA 4 heads over 2 kv heads, head dim 16. */
+    static final ModelConfig QWEN = new ModelConfig("qwen2", 64, 2, 4, 2, 16, 128, 97, 512, 1e6, 1e-6, true, true, -1, -1);
+    /** llama: untied head, no bias, 6 heads over 2 kv heads, head dim 8, hidden 48 (vector tails). */
+    static final ModelConfig LLAMA = new ModelConfig("llama", 48, 2, 6, 2, 8, 96, 101, 512, 10000.0, 1e-5, false, false, -1, -1);
+
+    static final int[] TOKENS = {5, 17, 3, 96, 0, 42, 42, 7, 60};
+
+    static MemoryModelFile file(ModelConfig c, Map<String, float[]> w, DType dtype) {
+        MemoryModelFile f = new MemoryModelFile("memory");
+        for (var e : c.expectedTensors().entrySet()) {
+            boolean oneD = e.getValue().length == 1;
+            f.put(e.getKey(), oneD ? DType.F32 : dtype, e.getValue(), w.get(e.getKey()));
+        }
+        return f;
+    }
+
+    static void assertLogits(double[][] ref, float[] got, int vocab, double tol, String what) {
+        assertEquals(ref.length * vocab, got.length, what + ": logits length");
+        for (int t = 0; t < ref.length; t++)
+            for (int i = 0; i < vocab; i++)
+                assertEquals(ref[t][i], got[t * vocab + i], tol, what + ": token " + t + " logit " + i);
+    }
+
+    @Test
+    void qwen2LogitsMatchDoubleReference() {
+        var w = ReferenceModel.randomWeights(QWEN, 1);
+        try (var f = file(QWEN, w, DType.F32)) {
+            Transformer m = Transformer.load(f, QWEN);
+            float[] got = m.forward(m.newState(64), TOKENS, true);
+            assertLogits(new ReferenceModel(QWEN, w).logits(TOKENS), got, QWEN.vocabSize(), 1e-4, "qwen2");
+        }
+    }
+
+    @Test
+    void llamaLogitsMatchDoubleReference() {
+        var w = ReferenceModel.randomWeights(LLAMA, 2);
+        try (var f = file(LLAMA, w, DType.F32)) {
+            Transformer m = Transformer.load(f, LLAMA);
+            float[] got = m.forward(m.newState(64), TOKENS, true);
+            assertLogits(new ReferenceModel(LLAMA, w).logits(TOKENS), got, LLAMA.vocabSize(), 1e-4, "llama");
+        }
+    }
+
+    @Test
+    void prefillAndIncrementalDecodeGiveTheSameLogits() {
+        var w = ReferenceModel.randomWeights(QWEN, 3);
+        try (var f = file(QWEN, w, DType.F32)) {
+            Transformer m = Transformer.load(f, QWEN);
+            int V = QWEN.vocabSize();
+            float[] all = m.forward(m.newState(64), TOKENS, true);
+            // one token at a time
+            Transformer.State s = m.newState(64);
+            for (int t = 0; t < TOKENS.length; t++) {
+                float[] step = m.forward(s, new int[] {TOKENS[t]}, false);
+                for (int i = 0; i < V; i++) assertEquals(all[t * V + i], step[i], 1e-4, "decode step " + t + " logit " + i);
+            }
+            assertEquals(TOKENS.length, s.position());
+            // prefill 5, then decode the rest
+            s = m.newState(64);
+            float[] last = m.forward(s, java.util.Arrays.copyOf(TOKENS, 5), false);
+            for (int i = 0; i < V; i++) assertEquals(all[4 * V + i], last[i], 1e-4, "prefill last logit " + i);
+            for (int t = 5; t < TOKENS.length; t++) {
+                float[] step = m.forward(s, new int[] {TOKENS[t]}, false);
+                for (int i = 0; i < V; i++) assertEquals(all[t * V + i], step[i], 1e-4, "mixed step " + t + " logit " + i);
+            }
+        }
+    }
+
+    /** ARCH-004: grouped-query attention equals full attention with each K/V head repeated. */
+    @Test
+    void gqaEqualsFullAttentionWithRepeatedKv() {
+        var w = ReferenceModel.randomWeights(QWEN, 4);
+        ModelConfig full = new ModelConfig("qwen2", 64, 2, 4, 4, 16, 128, 97, 512, 1e6, 1e-6, true, true, -1, -1);
+        Map<String, float[]> wf = new HashMap<>(w);
+        int D = QWEN.headDim(), E = QWEN.hiddenSize(), group = QWEN.numHeads() / QWEN.numKvHeads();
+        for (int l = 0; l < QWEN.numLayers(); l++)
+            for (String proj : new String[] {"k_proj", "v_proj"}) {
+                String p = "model.layers." + l + ".self_attn." + proj;
+                float[] wt = w.get(p + ".weight"), b = w.get(p + ".bias");
+                float[] wt4 = new float[full.kvDim() * E], b4 = new float[full.kvDim()];
+                for (int h = 0; h < full.numKvHeads(); h++) {
+                    int src = h / group;   // query head h reads kv head h / group
+                    System.arraycopy(wt, src * D * E, wt4, h * D * E, D * E);
+                    System.arraycopy(b, src * D, b4, h * D, D);
+                }
+                wf.put(p + ".weight", wt4);
+                wf.put(p + ".bias", b4);
+            }
+        try (var fg = file(QWEN, w, DType.F32); var ff = file(full, wf, DType.F32)) {
+            float[] a = Transformer.load(fg, QWEN).forward(Transformer.load(fg, QWEN).newState(16), TOKENS, true);
+            Transformer mf = Transformer.load(ff, full);
+            float[] b = mf.forward(mf.newState(16), TOKENS, true);
+            for (int i = 0; i < a.length; i++) assertEquals(b[i], a[i], 1e-5, "logit " + i);
+        }
+    }
+
+    @Test
+    void tiedHeadEqualsUntiedCopyOfTheEmbedding() {
+        var w = ReferenceModel.randomWeights(QWEN, 5);
+        ModelConfig untied = new ModelConfig("qwen2", 64, 2, 4, 2, 16, 128, 97, 512, 1e6, 1e-6, true, false, -1, -1);
+        Map<String, float[]> wu = new HashMap<>(w);
+        wu.put("lm_head.weight", w.get("model.embed_tokens.weight").clone());
+        try (var ft = file(QWEN, w, DType.F32); var fu = file(untied, wu, DType.F32)) {
+            Transformer mt = Transformer.load(ft, QWEN), mu = Transformer.load(fu, untied);
+            float[] a = mt.forward(mt.newState(16), TOKENS, true), b = mu.forward(mu.newState(16), TOKENS, true);
+            for (int i = 0; i < a.length; i++) assertEquals(Float.floatToIntBits(a[i]), Float.floatToIntBits(b[i]), "logit " + i);
+            // and a different head gives different logits: the untied head is really used
+            wu.put("lm_head.weight", ReferenceModel.randomWeights(QWEN, 6).get("model.embed_tokens.weight"));
+            try (var fu2 = file(untied, wu, DType.F32)) {
+                Transformer m2 = Transformer.load(fu2, untied);
+                float[] c = m2.forward(m2.newState(16), TOKENS, true);
+                assertLogits(new ReferenceModel(untied, wu).logits(TOKENS), c, 97, 1e-4, "untied");
+            }
+        }
+    }
+
+    @Test
+    void halfPrecisionWeightsMatchReferenceOnRoundedWeights() {
+        for (DType t : new DType[] {DType.F16, DType.BF16}) {
+            var w = ReferenceModel.randomWeights(LLAMA, 7);
+            Map<String, float[]> rounded = new HashMap<>();
+            for (var e : w.entrySet()) {
+                float[] a = e.getValue().clone();
+                if (!e.getKey().endsWith("norm.weight"))
+                    for (int i = 0; i < a.length; i++)
+                        a[i] = t == DType.F16 ? Float.float16ToFloat(Float.floatToFloat16(a[i]))
+                                : dev.apr.format.Floats.bf16ToF32(dev.apr.format.Floats.f32ToBf16(a[i]));
+                rounded.put(e.getKey(), a);
+            }
+            try (var f = file(LLAMA, w, t)) {
+                Transformer m = Transformer.load(f, LLAMA);
+                float[] got = m.forward(m.newState(16), TOKENS, true);
+                assertLogits(new ReferenceModel(LLAMA, rounded).logits(TOKENS), got, LLAMA.vocabSize(), 1e-4, t.toString());
+            }
+        }
+    }
+
+    /** Quantized weights (Q8_0 embedding, Q4_K/Q5_0 projections, Q6_K down) against the reference on the dequantized values. */
+    @Test
+    void quantizedModelMatchesReferenceOnDequantizedWeights() {
+        ModelConfig c = new ModelConfig("qwen2", 256, 2, 4, 2, 64, 512, 67, 512, 1e6, 1e-6, true, true, -1, -1);
+        Random r = new Random(8);
+        Map<String, float[]> deq = ReferenceModel.randomWeights(c, 9);   // norms and biases stay F32
+        MemoryModelFile f = new MemoryModelFile("memory");
+        for (var e : c.expectedTensors().entrySet()) {
+            String n = e.getKey();
+            long[] shape = e.getValue();
+            if (shape.length == 1) { f.put(n, DType.F32, shape, deq.get(n)); continue; }
+            DType t = n.contains("embed") ? DType.Q8_0 : n.contains("down") ? DType.Q6_K
+                    : n.contains("q_proj") || n.contains("up") ? DType.Q4_K : DType.Q5_0;
+            int rows = (int) shape[0], cols = (int) shape[1];
+            byte[] raw = QuantTestBlocks.randomBlocks(t, rows, cols, r);
+            float[] vals = new float[rows * cols];
+            QuantTestBlocks.dequant(t, raw, 0, rows * cols, vals, 0);
+            deq.put(n, vals);
+            f.putRaw(n, t, shape, raw);
+        }
+        try (f) {
+            Transformer m = Transformer.load(f, c);
+            float[] got = m.forward(m.newState(32), new int[] {1, 66, 30, 2, 2, 9}, true);
+            double[][] ref = new ReferenceModel(c, deq).logits(new int[] {1, 66, 30, 2, 2, 9});
+            double max = 0;
+            for (double[] row : ref) for (double v : row) max = Math.max(max, Math.abs(v));
+            assertLogits(ref, got, c.vocabSize(), 1e-5 * Math.max(1, max), "quantized");
+        }
+    }
+
+    /** A llama GGUF stores q/k rows permuted for adjacent-pair RoPE (§4.4): the model must honour it. */
+    @Test
+    void llamaGgufWithPermutedQkMatchesHfReference() {
+        var w = ReferenceModel.randomWeights(LLAMA, 10);
+        MemoryModelFile f = new MemoryModelFile("GGUF");
+        Map<String, Object> md = f.mutableMetadata();
+        md.put("general.architecture", "llama");
+        md.put("llama.embedding_length", 48L);
+        md.put("llama.block_count", 2L);
+        md.put("llama.attention.head_count", 6L);
+        md.put("llama.attention.head_count_kv", 2L);
+        md.put("llama.attention.key_length", 8L);
+        md.put("llama.feed_forward_length", 96L);
+        md.put("llama.context_length", 512L);
+        md.put("llama.rope.freq_base", 10000.0f);
+        md.put("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+        int D = LLAMA.headDim(), E = LLAMA.hiddenSize();
+        for (var e : LLAMA.expectedTensors().entrySet()) {
+            String hf = e.getKey();
+            float[] v = w.get(hf);
+            if (hf.contains("q_proj") || hf.contains("k_proj")) {
+                float[] p = v.clone();
+                int rows = v.length / E;
+                for (int row = 0; row < rows; row++) {
+                    int head = row / D, r = row % D;
+                    int src = head * D + (r % 2 == 0 ? r / 2 : r / 2 + D / 2);   // gguf row 2j <- hf j, 2j+1 <- hf j+D/2
+                    System.arraycopy(v, src * E, p, row * E, E);
+                }
+                v = p;
+            }
+            f.put(Weights.fileName(f, hf), DType.F32, e.getValue(), v);
+        }
+        assertEquals("blk.1.attn_q.weight", Weights.fileName(f, "model.layers.1.self_attn.q_proj.weight"));
+        try (f) {
+            Transformer m = Transformer.load(f);
+            assertEquals(LLAMA, m.config());
+            float[] got = m.forward(m.newState(64), TOKENS, true);
+            assertLogits(new ReferenceModel(LLAMA, w).logits(TOKENS), got, LLAMA.vocabSize(), 1e-4, "llama gguf");
+        }
+    }
+
+    @Test
+    void refusesBadTokensOverfullContextAndMissingTensors() {
+        var w = ReferenceModel.randomWeights(QWEN, 11);
+        try (var f = file(QWEN, w, DType.F32)) {
+            Transformer m = Transformer.load(f, QWEN);
+            var s = m.newState(4);
+            assertEquals("BAD_TOKEN", assertThrows(dev.apr.format.AprException.class, () -> m.forward(s, new int[] {97}, false)).code());
+            assertEquals("CONTEXT_FULL", assertThrows(dev.apr.format.AprException.class, () -> m.forward(s, TOKENS, false)).code());
+            ModelConfig untied = new ModelConfig("qwen2", 64, 2, 4, 2, 16, 128, 97, 512, 1e6, 1e-6, true, false, -1, -1);
+            var e = assertThrows(dev.apr.format.AprException.class, () -> Transformer.load(f, untied));
+            assertEquals("MISSING_TENSOR", e.code());
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("lm_head.weight"), e.getMessage());
+        }
+    }
+}
