@@ -61,7 +61,11 @@ public final class AdamW {
      * Returns the pre-clip norm.
      */
     public double update(float[] params, float[] grads, float lr) {
-        double norm = gradNorm(grads);
+        return update(params, grads, lr, gradNorm(grads));
+    }
+
+    /** As {@link #update(float[], float[], float)} with the gradient norm already measured. */
+    public double update(float[] params, float[] grads, float lr, double norm) {
         float clip = norm > CLIP_NORM ? (float) (CLIP_NORM / (norm + 1e-6)) : 1f;
         step++;
         float bc1 = (float) (1 - Math.pow(BETA1, step)), bc2 = (float) (1 - Math.pow(BETA2, step));
