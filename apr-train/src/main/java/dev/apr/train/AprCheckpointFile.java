@@ -196,13 +196,6 @@ final class AprCheckpointFile {
             if (idxOff < mdOff + mdSize || idxOff > body || dataOff < idxOff || dataOff > body)
                 throw bad("APR_TRUNCATED", path + ": tensor_index_offset " + idxOff + " / data_offset " + dataOff
                         + ": expected ordered offsets inside the file of " + size + " bytes");
-            CRC32 fcrc = new CRC32();
-            fcrc.update(f.asSlice(0, body).asByteBuffer());
-            int footer = f.get(I32, body);
-            if (footer != (int) fcrc.getValue())
-                throw bad("APR_BAD_CHECKSUM", path + ": footer CRC-32: expected " + Integer.toHexString((int) fcrc.getValue())
-                        + ", got " + Integer.toHexString(footer) + " (file truncated or corrupted)");
-
             Map<String, Object> metadata;
             try {
                 @SuppressWarnings("unchecked") Map<String, Object> m = new ObjectMapper().readValue(
@@ -252,6 +245,13 @@ final class AprCheckpointFile {
                 prev = name;
                 tensors.put(n, new In(n, dtype, shape, f.asSlice(dataOff + off, sz)));
             }
+            CRC32 fcrc = new CRC32();
+            fcrc.update(f.asSlice(0, body).asByteBuffer());
+            int footer = f.get(I32, body);
+            if (footer != (int) fcrc.getValue())
+                throw bad("APR_BAD_CHECKSUM", path + ": footer CRC-32: expected " + Integer.toHexString((int) fcrc.getValue())
+                        + ", got " + Integer.toHexString(footer) + " (file truncated or corrupted)");
+
             return new Opened(path, metadata, tensors, arena);
         } catch (RuntimeException e) {
             arena.close();
