@@ -98,7 +98,7 @@ class PretrainInitCliTest {
         byte[] b = Files.readAllBytes(p);
         Path empty = dir.resolve("empty.apr");
         Files.write(empty, new byte[0]);
-        assertRefused(apr(pretrain(empty, dir.resolve("run"))), dir.resolve("run"), "INIT_TRUNCATED", empty.toString(), "empty");
+        assertRefused(apr(pretrain(empty, dir.resolve("run"))), dir.resolve("run"), "INIT_TRUNCATED", empty.toString(), "got 0 bytes");
         Path half = dir.resolve("half.apr");
         Files.write(half, Arrays.copyOf(b, b.length / 2));
         assertRefused(apr(pretrain(half, dir.resolve("run"))), dir.resolve("run"), "INIT_TRUNCATED", half.toString());
@@ -106,7 +106,7 @@ class PretrainInitCliTest {
         byte[] h = b.clone();
         h[8] ^= 1;   // tensor_count changed: header checksum no longer matches
         Files.write(header, h);
-        assertRefused(apr(pretrain(header, dir.resolve("run"))), dir.resolve("run"), "INIT_BAD_CHECKSUM", "header checksum");
+        assertRefused(apr(pretrain(header, dir.resolve("run"))), dir.resolve("run"), "INIT_BAD_CHECKSUM", "header CRC-32");
     }
 
     @Test

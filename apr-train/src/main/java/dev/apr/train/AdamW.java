@@ -1,7 +1,7 @@
 package dev.apr.train;
 
 import dev.apr.train.kernel.Ops;
-import dev.apr.train.kernel.Parallel;
+import dev.apr.model.kernel.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -40,7 +40,7 @@ public final class AdamW {
 
     /** The L2 norm of all gradients (in double). */
     public static double gradNorm(float[] grads) {
-        int threads = Parallel.threads();
+        int threads = Parallel.shared().threads();
         int chunk = Math.max(1 << 16, (grads.length + threads - 1) / threads);
         int parts = (grads.length + chunk - 1) / chunk;
         double[] partial = new double[parts];

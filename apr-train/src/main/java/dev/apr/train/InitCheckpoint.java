@@ -153,12 +153,12 @@ public final class InitCheckpoint implements AutoCloseable {
 
     private static String initCode(String readerCode) {
         return switch (readerCode) {
-            case "APR_MISSING" -> "INIT_MISSING";
-            case "APR_UNREADABLE" -> "INIT_UNREADABLE";
-            case "APR_BAD_MAGIC", "APR_V1" -> "INIT_BAD_MAGIC";
-            case "APR_EMPTY", "APR_TRUNCATED" -> "INIT_TRUNCATED";
+            case "FILE_NOT_FOUND" -> "INIT_MISSING";
+            case "FILE_UNREADABLE", "NOT_A_FILE" -> "INIT_UNREADABLE";
+            case "APR_BAD_MAGIC", "APR_V1_UNSUPPORTED" -> "INIT_BAD_MAGIC";
+            case "APR_TRUNCATED", "APR_BAD_OFFSET" -> "INIT_TRUNCATED";   // bytes promised past the end of the file
             case "APR_BAD_CHECKSUM" -> "INIT_BAD_CHECKSUM";
-            case "APR_BAD_METADATA" -> "INIT_BAD_METADATA";
+            case "BAD_JSON", "BAD_UTF8" -> "INIT_BAD_METADATA";
             default -> "INIT_BAD_FILE";
         };
     }

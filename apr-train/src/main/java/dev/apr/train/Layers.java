@@ -1,7 +1,7 @@
 package dev.apr.train;
 
 import dev.apr.train.kernel.Ops;
-import dev.apr.train.kernel.Parallel;
+import dev.apr.model.kernel.Parallel;
 
 import java.util.Arrays;
 

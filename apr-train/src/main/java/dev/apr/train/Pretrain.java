@@ -6,7 +6,7 @@ import dev.apr.model.ModelConfig;
 import dev.apr.train.data.SyntheticStream;
 import dev.apr.train.data.TokenShards;
 import dev.apr.train.data.TokenSource;
-import dev.apr.train.kernel.Parallel;
+import dev.apr.model.kernel.Parallel;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -204,7 +204,7 @@ public final class Pretrain {
 
             err.printf(Locale.ROOT, "apr pretrain: %s %s, %,d parameters (%s), batch %d x %d x accum %d, lr %.3g warmup %d, %d steps, %d threads; data: %s%n",
                     mode, cfg.family(), cfg.parameterCount(), cfg.tieWordEmbeddings() ? "tied lm_head" : "separate lm_head",
-                    B, T, o.gradAccum, lr, warmup, o.numSteps, Parallel.threads(), train.describe());
+                    B, T, o.gradAccum, lr, warmup, o.numSteps, Parallel.shared().threads(), train.describe());
 
             // ---- the loop -----------------------------------------------------------------------
             Batches batches = new Batches(B, T);
@@ -511,26 +511,9 @@ public final class Pretrain {
         return ModelConfig.preset(spec);
     }
 
-    /**
-     * Vocabulary size of a tokenizer (directory with tokenizer.json, or the file): the largest id in
-     * model.vocab and added_tokens, plus one. TEMPORARY minimal read until the format module's
-     * TokenizerJson (the one tokenizer.json reader) is on main.
-     */
+    /** Vocabulary size of a tokenizer (directory or tokenizer.json), added tokens included: the one reader. */
     static int tokenizerVocabSize(Path p) {
-        Path f = Files.isDirectory(p) ? p.resolve("tokenizer.json") : p;
-        if (!Files.isRegularFile(f)) throw AprException.badInput("TOKENIZER_MISSING", f + ": --tokenizer: no such file");
-        try {
-            Map<?, ?> root = JSON.readValue(f.toFile(), Map.class);
-            int max = -1;
-            if (root.get("model") instanceof Map<?, ?> model && model.get("vocab") instanceof Map<?, ?> vocab)
-                for (Object v : vocab.values()) if (v instanceof Number n) max = Math.max(max, n.intValue());
-            if (root.get("added_tokens") instanceof List<?> added)
-                for (Object a : added) if (a instanceof Map<?, ?> m && m.get("id") instanceof Number n) max = Math.max(max, n.intValue());
-            if (max < 0) throw AprException.badInput("TOKENIZER_BAD", f + ": model.vocab: expected a token -> id map, got none");
-            return max + 1;
-        } catch (IOException e) {
-            throw AprException.badInput("TOKENIZER_BAD", f + ": expected tokenizer.json, got unparsable JSON: " + e.getMessage());
-        }
+        return dev.apr.format.TokenizerJson.read(p).vocabSize();
     }
 
     private static void checkManifestVocab(TokenShards d, ModelConfig cfg) {

@@ -3,7 +3,7 @@ package dev.apr.train;
 import dev.apr.model.ModelConfig;
 import dev.apr.train.kernel.Matmul;
 import dev.apr.train.kernel.Ops;
-import dev.apr.train.kernel.Parallel;
+import dev.apr.model.kernel.Parallel;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
