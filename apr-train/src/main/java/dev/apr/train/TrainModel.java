@@ -92,6 +92,9 @@ public final class TrainModel {
         headBuf = new float[headRows * V];
     }
 
+    /** Nanoseconds spent per phase since construction (for benchmarks and progress reports). */
+    public long timeForward, timeHead, timeBackward, timeAttention;
+
     public ModelConfig config() { return cfg; }
 
     public ParamLayout layout() { return layout; }
@@ -133,10 +136,17 @@ public final class TrainModel {
      * {@code gradScale * d(mean loss)/d(params)} into {@link #grads} (gradScale = 1/accumulation).
      */
     public double forwardBackward(int[] inputs, int[] targets, float gradScale) {
+        long t0 = System.nanoTime();
         forwardBody(inputs);
+        long t1 = System.nanoTime();
         Arrays.fill(dLn, 0f);
         double loss = head(targets, gradScale);
+        long t2 = System.nanoTime();
         backwardBody();
+        long t3 = System.nanoTime();
+        timeForward += t1 - t0;
+        timeHead += t2 - t1;
+        timeBackward += t3 - t2;
         return loss;
     }
 
@@ -186,7 +196,9 @@ public final class TrainModel {
             linear(v[l], ln1[l], l, "self_attn.v_proj", C, KVD);
             rope(q[l], H, false);
             rope(k[l], KV, false);
+            long ta = System.nanoTime();
             attentionForward(l);
+            timeAttention += System.nanoTime() - ta;
             // mid = x + att @ Wo^T
             System.arraycopy(x, 0, mid[l], 0, rows * C);
             Matmul.gemm(rows, C, QD, att[l], 0, QD, 1, weightsT, layout.layer(l, "self_attn.o_proj.weight").offset(), C,
@@ -274,7 +286,9 @@ public final class TrainModel {
             ParamLayout.Slot wo = layout.layer(l, "self_attn.o_proj.weight");
             Matmul.gemm(rows, QD, C, dResid, 0, C, 1, params, wo.offset(), QD, dAtt, 0, QD, false);
             Matmul.gemm(C, QD, rows, dResid, 0, 1, C, att[l], 0, QD, grads, wo.offset(), QD, true);
+            long ta = System.nanoTime();
             attentionBackward(l);
+            timeAttention += System.nanoTime() - ta;
             rope(dq, H, true);
             rope(dk, KV, true);
             // q/k/v projections (+ bias)

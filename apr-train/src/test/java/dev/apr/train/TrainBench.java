@@ -38,6 +38,9 @@ public final class TrainBench {
             long t2 = System.nanoTime();
             double sec = (t2 - t0) / 1e9;
             double tps = batch * seq / sec;
+            System.out.printf("   forward %.3fs head %.3fs backward %.3fs (attention fwd+bwd %.3fs)%n",
+                    m.timeForward / 1e9, m.timeHead / 1e9, m.timeBackward / 1e9, m.timeAttention / 1e9);
+            m.timeForward = m.timeHead = m.timeBackward = m.timeAttention = 0;
             System.out.printf("step %d loss %.4f  fwd+bwd %.3fs  adam %.3fs  %.0f tok/s  %.1f GFLOP/s%n",
                     s, loss, (t1 - t0) / 1e9, (t2 - t1) / 1e9, tps, tps * flopsPerToken / 1e9);
         }
