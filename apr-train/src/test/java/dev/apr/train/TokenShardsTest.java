@@ -108,7 +108,7 @@ class TokenShardsTest {
 
     @Test
     void tokenIdsBeyondTheModelAreRefused(@TempDir Path dir) throws IOException {
-        Path data = shards(dir.resolve("data"), 400, range(300, 33 * 12, 1000));
+        Path data = shards(dir.resolve("data"), 400, range(490, 33 * 12, 1000));
         PretrainOptions o = new PretrainOptions();
         o.data = data;
         o.runDir = dir.resolve("run");
