@@ -252,6 +252,7 @@ public final class Pretrain {
                     sum += model.forwardBackward(batches.inputs, batches.targets, 1f / o.gradAccum);
                 }
                 trainLoss = sum / o.gradAccum;
+                if (step == o.injectNaNAtStep) model.grads[0] = Float.NaN;
                 gate(trainLoss, "training loss", step, lastCkpt);
                 gradNorm = AdamW.gradNorm(model.grads);
                 gate(gradNorm, "gradient norm", step, lastCkpt);

@@ -27,4 +27,6 @@ public final class PretrainOptions {
     public boolean resume;
     public Path tokenizer;            // --tokenizer DIR|tokenizer.json
     public int valBatches = 16;       // held-out batches (spec: 16)
+    /** Test hook: poison the gradient with NaN at this step (-1: never). Not a CLI flag. */
+    int injectNaNAtStep = -1;
 }

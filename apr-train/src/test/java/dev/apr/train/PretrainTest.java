@@ -151,4 +151,33 @@ class PretrainTest {
         assertTrue(withInit.step0ValLoss() <= scratch.step0ValLoss() - 3.0,
                 "init " + withInit.step0ValLoss() + " vs scratch " + scratch.step0ValLoss());
     }
+
+    @Test
+    void nonFiniteGradientAbortsAndKeepsTheLastGoodCheckpoint(@TempDir Path dir) throws IOException {
+        PretrainOptions o = synthetic(dir.resolve("run"), tinyConfig(dir), 6);
+        o.evalEvery = 2;
+        o.injectNaNAtStep = 3;
+        var e = assertThrows(dev.apr.format.AprException.class, () -> run(o, new ByteArrayOutputStream()));
+        assertEquals("TRAIN_NON_FINITE", e.code());
+        assertTrue(e.getMessage().contains("step 3: gradient norm is NaN"), e.getMessage());
+        assertTrue(e.getMessage().contains("step-000002.apr"), "names the last good checkpoint: " + e.getMessage());
+        assertTrue(Files.exists(dir.resolve("run/ckpt/step-000002.apr")));
+        assertFalse(Files.exists(dir.resolve("run/ckpt/step-000004.apr")));
+        // the kept checkpoint is intact and loadable
+        try (InitCheckpoint ck = InitCheckpoint.check(dir.resolve("run/ckpt/step-000002.apr"), null, -1)) {
+            assertEquals(512, ck.config().vocabSize());
+        }
+    }
+
+    @Test
+    void validationLossMoreThanDoublingAborts(@TempDir Path dir) throws IOException {
+        PretrainOptions o = synthetic(dir.resolve("run"), tinyConfig(dir), 5);
+        o.lr = 20.0;          // absurd: the first update wrecks the model
+        o.warmupSteps = 0;
+        o.evalEvery = 1;
+        var e = assertThrows(dev.apr.format.AprException.class, () -> run(o, new ByteArrayOutputStream()));
+        assertTrue(e.code().equals("TRAIN_DIVERGED") || e.code().equals("TRAIN_NON_FINITE"), e.code() + ": " + e.getMessage());
+        if (e.code().equals("TRAIN_DIVERGED")) assertTrue(e.getMessage().contains("more than double"), e.getMessage());
+        assertTrue(Files.exists(dir.resolve("run/metrics.jsonl")));
+    }
 }
