@@ -531,7 +531,7 @@ public final class Pretrain {
         long C = cfg.hiddenSize(), F = cfg.intermediateSize(), Q = cfg.qDim(), KV = cfg.kvDim();
         long perLayer = rows * (4 * C + 2 * Q + 2 * KV + 3 * F + 2) + (long) B * cfg.numHeads() * T;
         long scratch = rows * (4 * C + 2 * Q + 2 * KV + 3 * F);
-        long head = (long) Math.max(4, Math.min(rows, Math.min(512, (16L << 20) / cfg.vocabSize() / 4 * 4 + 4))) * cfg.vocabSize();
+        long head = (long) TrainModel.headRows((int) Math.min(rows, Integer.MAX_VALUE), cfg.vocabSize()) * cfg.vocabSize();
         long floats = 5 * p + cfg.numLayers() * perLayer + scratch + head;
         long bytes = floats * 4;
         long max = Runtime.getRuntime().maxMemory();

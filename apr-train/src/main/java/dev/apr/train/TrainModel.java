@@ -88,12 +88,22 @@ public final class TrainModel {
 
         // about 64 MB of logits per chunk (enough rows that the lm_head weight gradient is
         // compute-bound, not memory-bound), at least one 4-row tile, at most all rows
-        headRows = Math.max(4, Math.min(rows, (int) Math.min(512, (16L << 20) / V / 4 * 4 + 4)));
+        headRows = headRows(rows, V);
         headBuf = new float[headRows * V];
     }
 
     /** Nanoseconds spent per phase since construction (for benchmarks and progress reports). */
     public long timeForward, timeHead, timeBackward, timeAttention;
+    /** Inside the head: logits GEMM, softmax/CE, input-gradient GEMM, weight-gradient GEMM. */
+    public final long[] headTimes = new long[4];
+
+    /** Rows per lm_head chunk: the system property apr.headRows, else 256 (a multiple of 4, at most all rows). */
+    static int headRows(int rows, int vocab) {
+        int want = Integer.getInteger("apr.headRows", 256);
+        // never more than ~256 MiB of logits
+        want = (int) Math.min(want, (64L << 20) / vocab);
+        return Math.max(4, Math.min(rows, want / 4 * 4));
+    }
 
     public ModelConfig config() { return cfg; }
 
@@ -245,15 +255,23 @@ public final class TrainModel {
         for (int r0 = 0; r0 < rows; r0 += headRows) {
             int n = Math.min(headRows, rows - r0);
             final int base = r0;
+            long h0 = System.nanoTime();
             Matmul.gemm(n, V, C, lnf, base * C, C, 1, weightsT, lm.offset(), V, headBuf, 0, V, false);
+            long h1 = System.nanoTime();
+            headTimes[0] += h1 - h0;
             float g = gradScale / rows;
             // d(mean loss)/dz = (softmax - onehot) / rows, times gradScale
             Layers.crossEntropy(headBuf, n, V, targets, base, rowLoss, g);
+            long h2 = System.nanoTime();
+            headTimes[1] += h2 - h1;
             for (int i = 0; i < n; i++) total += rowLoss[i];
             if (gradScale != 0f) {
                 // dLnf[chunk] = dZ @ W_lm ;  dW_lm += dZ^T @ lnf[chunk]
                 Matmul.gemm(n, C, V, headBuf, 0, V, 1, params, lm.offset(), C, dLn, base * C, C, true);
+                long h3 = System.nanoTime();
                 Matmul.gemm(V, C, n, headBuf, 0, 1, V, lnf, base * C, C, grads, lm.offset(), C, true);
+                headTimes[2] += h3 - h2;
+                headTimes[3] += System.nanoTime() - h3;
             }
         }
         return total / rows;

@@ -28,21 +28,27 @@ public final class TrainBench {
         long matParams = cfg.parameterCount() - (long) vocab * 256 + (long) vocab * 256;
         double attn = 4.0 * 4 * 4 * 64 * seq / 2 * 3;   // layers*heads*(2 fwd matmuls)*hd*avg ctx*3 (fwd+bwd)
         double flopsPerToken = 6.0 * matParams + attn;
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         for (int s = 0; s < steps + 1; s++) {
-            long t0 = System.nanoTime();
+            long t0 = System.nanoTime(), cpu0 = os.getProcessCpuTime();
             m.zeroGrads();
             double loss = m.forwardBackward(in, tg, 1f);
             long t1 = System.nanoTime();
             opt.update(m.params, m.grads, 1e-4f);
             m.weightsChanged();
             long t2 = System.nanoTime();
-            double sec = (t2 - t0) / 1e9;
+            double sec = (t2 - t0) / 1e9, cpuSec = (os.getProcessCpuTime() - cpu0) / 1e9;
             double tps = batch * seq / sec;
+            // with other processes on the machine, CPU-seconds tell what idle cores would do
+            double idleTps = batch * seq / cpuSec * Runtime.getRuntime().availableProcessors();
             System.out.printf("   forward %.3fs head %.3fs backward %.3fs (attention fwd+bwd %.3fs)%n",
                     m.timeForward / 1e9, m.timeHead / 1e9, m.timeBackward / 1e9, m.timeAttention / 1e9);
+            System.out.printf("   head: logits %.3fs softmax %.3fs dX %.3fs dW %.3fs%n", m.headTimes[0] / 1e9,
+                    m.headTimes[1] / 1e9, m.headTimes[2] / 1e9, m.headTimes[3] / 1e9);
+            java.util.Arrays.fill(m.headTimes, 0);
             m.timeForward = m.timeHead = m.timeBackward = m.timeAttention = 0;
-            System.out.printf("step %d loss %.4f  fwd+bwd %.3fs  adam %.3fs  %.0f tok/s  %.1f GFLOP/s%n",
-                    s, loss, (t1 - t0) / 1e9, (t2 - t1) / 1e9, tps, tps * flopsPerToken / 1e9);
+            System.out.printf("step %d loss %.4f  fwd+bwd %.3fs  adam %.3fs  %.0f tok/s  %.1f GFLOP/s wall | %.2f CPU-s -> %.0f tok/s, %.1f GFLOP/s on idle cores%n",
+                    s, loss, (t1 - t0) / 1e9, (t2 - t1) / 1e9, tps, tps * flopsPerToken / 1e9, cpuSec, idleTps, idleTps * flopsPerToken / 1e9);
         }
     }
 
@@ -86,11 +92,13 @@ public final class TrainBench {
         dev.apr.model.kernel.Parallel.setThreads(1);
         int m = 64, n = 256, k = 256;
         float[] a = new float[m * k], b = new float[k * n], c = new float[m * n];
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         for (int rep = 0; rep < 8; rep++) {
-            long t0 = System.nanoTime();
+            long t0 = System.nanoTime(), c0 = mx.getCurrentThreadCpuTime();
             for (int it = 0; it < 200; it++) Matmul.gemm(m, n, k, a, 0, k, 1, b, 0, n, c, 0, n, true);
-            double s = (System.nanoTime() - t0) / 1e9;
-            System.out.printf("1 thread %dx%dx%d: %.1f GFLOP/s%n", m, n, k, 200 * 2.0 * m * n * k / s / 1e9);
+            double s = (System.nanoTime() - t0) / 1e9, cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e9;
+            System.out.printf("1 thread %dx%dx%d: %.1f GFLOP/s wall, %.1f GFLOP per CPU-second%n", m, n, k,
+                    200 * 2.0 * m * n * k / s / 1e9, 200 * 2.0 * m * n * k / cpu / 1e9);
         }
     }
 

@@ -21,9 +21,10 @@ public final class Matmul {
     static final int L = S.length();
     static final int MR = 4;            // rows of the micro-tile
     static final int NR = 4 * L;        // columns of the micro-tile (64 with AVX-512)
-    static final int KC = 256;          // depth of a block: A panel MC x KC and B block KC x NC stay in L2
-    static final int NC = 512;
-    static final int MC = 64;
+    // block sizes: the A panel MC x KC and the B block KC x NC stay in L2 (tunable for benchmarks)
+    static final int KC = Integer.getInteger("apr.gemm.kc", 256);
+    static final int NC = Integer.getInteger("apr.gemm.nc", 512);
+    static final int MC = Integer.getInteger("apr.gemm.mc", 64);
 
     private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[MC * KC]);
 
