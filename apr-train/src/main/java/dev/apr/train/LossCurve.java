@@ -52,9 +52,7 @@ final class LossCurve {
         sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" font-family=\"sans-serif\" font-size=\"12\" fill=\"#1f77b4\">train</text>%n", w - right - 110, top + 16));
         sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" font-family=\"sans-serif\" font-size=\"12\" fill=\"#d62728\">val</text>%n", w - right - 50, top + 16));
         sb.append("</svg>\n");
-        Path tmp = Files.createTempFile(path.toAbsolutePath().getParent(), ".loss", ".tmp");
-        Files.writeString(tmp, sb.toString(), StandardCharsets.UTF_8);
-        Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        dev.apr.format.io.AtomicWrite.writeString(path, sb.toString());
     }
 
     private static void polyline(StringBuilder sb, List<Point> pts, String color, int maxStep, double lo, double hi,

@@ -31,30 +31,23 @@ final class OptimizerStateFile {
 
     static void write(Path path, long step, String fingerprint, float[] m, float[] v) throws IOException {
         byte[] fp = fingerprint.getBytes(StandardCharsets.UTF_8);
-        Path tmp = Files.createTempFile(path.toAbsolutePath().getParent(), "." + path.getFileName(), ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                CRC32 crc = new CRC32();
-                ByteBuffer head = ByteBuffer.allocate(8 + 8 + 4 + fp.length + 4).order(ByteOrder.LITTLE_ENDIAN);
-                head.put(MAGIC).putLong(step).putInt(fp.length).put(fp).putInt(m.length).flip();
-                emit(ch, crc, head);
-                ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-                for (float[] a : new float[][] {m, v}) {
-                    for (float x : a) {
-                        if (buf.remaining() < 4) { buf.flip(); emit(ch, crc, buf); buf.clear(); }
-                        buf.putFloat(x);
-                    }
+        dev.apr.format.io.AtomicWrite.write(path, ch -> {
+            CRC32 crc = new CRC32();
+            ByteBuffer head = ByteBuffer.allocate(8 + 8 + 4 + fp.length + 4).order(ByteOrder.LITTLE_ENDIAN);
+            head.put(MAGIC).putLong(step).putInt(fp.length).put(fp).putInt(m.length).flip();
+            emit(ch, crc, head);
+            ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            for (float[] a : new float[][] {m, v}) {
+                for (float x : a) {
+                    if (buf.remaining() < 4) { buf.flip(); emit(ch, crc, buf); buf.clear(); }
+                    buf.putFloat(x);
                 }
-                buf.flip();
-                emit(ch, crc, buf);
-                ByteBuffer foot = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) crc.getValue()).flip();
-                while (foot.hasRemaining()) ch.write(foot);
-                ch.force(true);
             }
-            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+            buf.flip();
+            emit(ch, crc, buf);
+            ByteBuffer foot = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) crc.getValue()).flip();
+            while (foot.hasRemaining()) ch.write(foot);
+        });
     }
 
     private static void emit(FileChannel ch, CRC32 crc, ByteBuffer b) throws IOException {

@@ -445,17 +445,8 @@ public final class Pretrain {
         return steps;
     }
 
-    private static void writeAtomic(Path path, byte[] bytes) throws IOException {
-        Path tmp = Files.createTempFile(path.toAbsolutePath().getParent(), "." + path.getFileName(), ".tmp");
-        try {
-            try (var ch = java.nio.channels.FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.write(java.nio.ByteBuffer.wrap(bytes));
-                ch.force(true);
-            }
-            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+    private static void writeAtomic(Path path, byte[] bytes) {
+        dev.apr.format.io.AtomicWrite.writeBytes(path, bytes);
     }
 
     // ---- metrics ------------------------------------------------------------------------------
