@@ -1,7 +1,7 @@
 package dev.apr.train;
 
 import dev.apr.train.kernel.Ops;
-import dev.apr.train.kernel.Parallel;
+import dev.apr.model.kernel.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -40,7 +40,7 @@ public final class AdamW {
 
     /** The L2 norm of all gradients (in double). */
     public static double gradNorm(float[] grads) {
-        int threads = Parallel.threads();
+        int threads = Parallel.shared().threads();
         int chunk = Math.max(1 << 16, (grads.length + threads - 1) / threads);
         int parts = (grads.length + chunk - 1) / chunk;
         double[] partial = new double[parts];
@@ -61,7 +61,11 @@ public final class AdamW {
      * Returns the pre-clip norm.
      */
     public double update(float[] params, float[] grads, float lr) {
-        double norm = gradNorm(grads);
+        return update(params, grads, lr, gradNorm(grads));
+    }
+
+    /** As {@link #update(float[], float[], float)} with the gradient norm already measured. */
+    public double update(float[] params, float[] grads, float lr, double norm) {
         float clip = norm > CLIP_NORM ? (float) (CLIP_NORM / (norm + 1e-6)) : 1f;
         step++;
         float bc1 = (float) (1 - Math.pow(BETA1, step)), bc2 = (float) (1 - Math.pow(BETA2, step));

@@ -1,7 +1,8 @@
 package dev.apr.train;
 
+import dev.apr.train.kernel.Matmul;
 import dev.apr.train.kernel.Ops;
-import dev.apr.train.kernel.Parallel;
+import dev.apr.model.kernel.Parallel;
 
 import java.util.Arrays;
 
@@ -88,48 +89,61 @@ final class Layers {
 
     // ---- causal grouped-query attention -------------------------------------------------
 
+    /** Query rows per block: the causal mask lets block [r0, r1) skip every key after r1. */
+    static final int ATT_BLOCK = 64;
+
     /**
      * O[rows, H*hd] = softmax(Q K^T / sqrt(hd), causal) V, K/V heads shared by groups of H/KV query
      * heads. Keeps the log-sum-exp of each score row [batch, H, seq] so the backward pass can
-     * recompute the probabilities. One task per (sequence, kv head).
+     * recompute the probabilities. One task per (sequence, kv head); within it, blocks of query
+     * rows go through the GEMM kernel: S = Q K^T (only keys up to the block's end), then P V.
      */
     static void attention(float[] O, float[] lse, float[] Q, float[] K, float[] V,
                           int batch, int seq, int H, int KV, int hd) {
         int group = H / KV, qd = H * hd, kvd = KV * hd;
         float scale = (float) (1.0 / Math.sqrt(hd));
         Parallel.range(batch * KV, 1, (a, b) -> {
-            float[] p = new float[seq];
+            float[] kT = new float[hd * seq], s = new float[ATT_BLOCK * seq];
             for (int task = a; task < b; task++) {
                 int bt = task / KV, kvh = task % KV;
+                int kOff = bt * seq * kvd + kvh * hd;
+                transpose(K, kOff, kvd, kT, seq, hd);
                 for (int h = kvh * group; h < (kvh + 1) * group; h++) {
-                    for (int t = 0; t < seq; t++) {
-                        int qo = (bt * seq + t) * qd + h * hd;
-                        float m = Float.NEGATIVE_INFINITY;
-                        for (int t2 = 0; t2 <= t; t2++) {
-                            float s = Ops.dot(Q, qo, K, (bt * seq + t2) * kvd + kvh * hd, hd) * scale;
-                            p[t2] = s;
-                            if (s > m) m = s;
+                    for (int r0 = 0; r0 < seq; r0 += ATT_BLOCK) {
+                        int r1 = Math.min(seq, r0 + ATT_BLOCK), rb = r1 - r0;
+                        int qOff = (bt * seq + r0) * qd + h * hd;
+                        Matmul.gemm(rb, r1, hd, Q, qOff, qd, 1, kT, 0, seq, s, 0, seq, false);
+                        for (int i = 0; i < rb; i++) {
+                            int t = r0 + i, row = i * seq;
+                            float m = Float.NEGATIVE_INFINITY;
+                            for (int t2 = 0; t2 <= t; t2++) m = Math.max(m, s[row + t2] * scale);
+                            double sum = 0;
+                            for (int t2 = 0; t2 <= t; t2++) {
+                                float e = (float) Math.exp(s[row + t2] * scale - m);
+                                s[row + t2] = e;
+                                sum += e;
+                            }
+                            float inv = (float) (1.0 / sum);
+                            for (int t2 = 0; t2 <= t; t2++) s[row + t2] *= inv;
+                            for (int t2 = t + 1; t2 < r1; t2++) s[row + t2] = 0f;
+                            lse[(bt * H + h) * seq + t] = (float) (m + Math.log(sum));
                         }
-                        double sum = 0;
-                        for (int t2 = 0; t2 <= t; t2++) {
-                            float e = (float) Math.exp(p[t2] - m);
-                            p[t2] = e;
-                            sum += e;
-                        }
-                        float inv = (float) (1.0 / sum);
-                        Arrays.fill(O, qo, qo + hd, 0f);
-                        for (int t2 = 0; t2 <= t; t2++)
-                            Ops.axpy(p[t2] * inv, V, (bt * seq + t2) * kvd + kvh * hd, O, qo, hd);
-                        lse[(bt * H + h) * seq + t] = (float) (m + Math.log(sum));
+                        Matmul.gemm(rb, hd, r1, s, 0, seq, 1, V, kOff, kvd, O, qOff, qd, false);
                     }
                 }
             }
         });
     }
 
+    /** dst[d * seq + t] = src[off + t * stride + d] for t < seq, d < hd (one head's K or V, transposed). */
+    private static void transpose(float[] src, int off, int stride, float[] dst, int seq, int hd) {
+        for (int t = 0; t < seq; t++)
+            for (int d = 0; d < hd; d++) dst[d * seq + t] = src[off + t * stride + d];
+    }
+
     /**
-     * Adds dQ, dK, dV given dO. With P recomputed from the saved log-sum-exp:
-     * dV += P^T dO; dP = dO V^T; dS = P ∘ (dP - rowsum(dO ∘ O)); dQ += dS K / sqrt(hd); dK += dS^T Q / sqrt(hd).
+     * Adds dQ, dK, dV given dO. With P recomputed from the saved log-sum-exp, per block of query rows:
+     * dV += P^T dO; dP = dO V^T; dS = P ∘ (dP - rowsum(dO ∘ O)) / sqrt(hd); dQ += dS K; dK += dS^T Q.
      */
     static void attentionBackward(float[] dQ, float[] dK, float[] dV, float[] dO,
                                   float[] O, float[] lse, float[] Q, float[] K, float[] V,
@@ -137,22 +151,33 @@ final class Layers {
         int group = H / KV, qd = H * hd, kvd = KV * hd;
         float scale = (float) (1.0 / Math.sqrt(hd));
         Parallel.range(batch * KV, 1, (a, b) -> {
+            float[] kT = new float[hd * seq], vT = new float[hd * seq];
+            float[] p = new float[ATT_BLOCK * seq], dp = new float[ATT_BLOCK * seq];
             for (int task = a; task < b; task++) {
                 int bt = task / KV, kvh = task % KV;
+                int kOff = bt * seq * kvd + kvh * hd;
+                transpose(K, kOff, kvd, kT, seq, hd);
+                transpose(V, kOff, kvd, vT, seq, hd);
                 for (int h = kvh * group; h < (kvh + 1) * group; h++) {
-                    for (int t = 0; t < seq; t++) {
-                        int qo = (bt * seq + t) * qd + h * hd;
-                        float lseT = lse[(bt * H + h) * seq + t];
-                        float dDotO = Ops.dot(dO, qo, O, qo, hd);
-                        for (int t2 = 0; t2 <= t; t2++) {
-                            int ko = (bt * seq + t2) * kvd + kvh * hd;
-                            float pr = (float) Math.exp(Ops.dot(Q, qo, K, ko, hd) * scale - lseT);
-                            float dp = Ops.dot(dO, qo, V, ko, hd);
-                            float ds = pr * (dp - dDotO) * scale;
-                            Ops.axpy(ds, K, ko, dQ, qo, hd);
-                            Ops.axpy(ds, Q, qo, dK, ko, hd);
-                            Ops.axpy(pr, dO, qo, dV, ko, hd);
+                    for (int r0 = 0; r0 < seq; r0 += ATT_BLOCK) {
+                        int r1 = Math.min(seq, r0 + ATT_BLOCK), rb = r1 - r0;
+                        int qOff = (bt * seq + r0) * qd + h * hd;
+                        Matmul.gemm(rb, r1, hd, Q, qOff, qd, 1, kT, 0, seq, p, 0, seq, false);
+                        Matmul.gemm(rb, r1, hd, dO, qOff, qd, 1, vT, 0, seq, dp, 0, seq, false);
+                        for (int i = 0; i < rb; i++) {
+                            int t = r0 + i, row = i * seq;
+                            float l = lse[(bt * H + h) * seq + t];
+                            float dDotO = Ops.dot(dO, qOff + i * qd, O, qOff + i * qd, hd);
+                            for (int t2 = 0; t2 <= t; t2++) {
+                                float pr = (float) Math.exp(p[row + t2] * scale - l);
+                                p[row + t2] = pr;
+                                dp[row + t2] = pr * (dp[row + t2] - dDotO) * scale;
+                            }
+                            for (int t2 = t + 1; t2 < r1; t2++) { p[row + t2] = 0f; dp[row + t2] = 0f; }
                         }
+                        Matmul.gemm(rb, hd, r1, dp, 0, seq, 1, K, kOff, kvd, dQ, qOff, qd, true);
+                        Matmul.gemm(r1, hd, rb, dp, 0, 1, seq, Q, qOff, qd, dK, kOff, kvd, true);
+                        Matmul.gemm(r1, hd, rb, p, 0, 1, seq, dO, qOff, qd, dV, kOff, kvd, true);
                     }
                 }
             }

@@ -3,7 +3,7 @@ package dev.apr.train;
 import dev.apr.model.ModelConfig;
 import dev.apr.train.kernel.Matmul;
 import dev.apr.train.kernel.Ops;
-import dev.apr.train.kernel.Parallel;
+import dev.apr.model.kernel.Parallel;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -88,8 +88,21 @@ public final class TrainModel {
 
         // about 64 MB of logits per chunk (enough rows that the lm_head weight gradient is
         // compute-bound, not memory-bound), at least one 4-row tile, at most all rows
-        headRows = Math.max(4, Math.min(rows, (int) Math.min(512, (16L << 20) / V / 4 * 4 + 4)));
+        headRows = headRows(rows, V);
         headBuf = new float[headRows * V];
+    }
+
+    /** Nanoseconds spent per phase since construction (for benchmarks and progress reports). */
+    public long timeForward, timeHead, timeBackward, timeAttention;
+    /** Inside the head: logits GEMM, softmax/CE, input-gradient GEMM, weight-gradient GEMM. */
+    public final long[] headTimes = new long[4];
+
+    /** Rows per lm_head chunk: the system property apr.headRows, else 256 (a multiple of 4, at most all rows). */
+    static int headRows(int rows, int vocab) {
+        int want = Integer.getInteger("apr.headRows", 256);
+        // never more than ~256 MiB of logits
+        want = (int) Math.min(want, (64L << 20) / vocab);
+        return Math.max(4, Math.min(rows, want / 4 * 4));
     }
 
     public ModelConfig config() { return cfg; }
@@ -133,10 +146,17 @@ public final class TrainModel {
      * {@code gradScale * d(mean loss)/d(params)} into {@link #grads} (gradScale = 1/accumulation).
      */
     public double forwardBackward(int[] inputs, int[] targets, float gradScale) {
+        long t0 = System.nanoTime();
         forwardBody(inputs);
+        long t1 = System.nanoTime();
         Arrays.fill(dLn, 0f);
         double loss = head(targets, gradScale);
+        long t2 = System.nanoTime();
         backwardBody();
+        long t3 = System.nanoTime();
+        timeForward += t1 - t0;
+        timeHead += t2 - t1;
+        timeBackward += t3 - t2;
         return loss;
     }
 
@@ -186,7 +206,9 @@ public final class TrainModel {
             linear(v[l], ln1[l], l, "self_attn.v_proj", C, KVD);
             rope(q[l], H, false);
             rope(k[l], KV, false);
+            long ta = System.nanoTime();
             attentionForward(l);
+            timeAttention += System.nanoTime() - ta;
             // mid = x + att @ Wo^T
             System.arraycopy(x, 0, mid[l], 0, rows * C);
             Matmul.gemm(rows, C, QD, att[l], 0, QD, 1, weightsT, layout.layer(l, "self_attn.o_proj.weight").offset(), C,
@@ -233,15 +255,23 @@ public final class TrainModel {
         for (int r0 = 0; r0 < rows; r0 += headRows) {
             int n = Math.min(headRows, rows - r0);
             final int base = r0;
+            long h0 = System.nanoTime();
             Matmul.gemm(n, V, C, lnf, base * C, C, 1, weightsT, lm.offset(), V, headBuf, 0, V, false);
+            long h1 = System.nanoTime();
+            headTimes[0] += h1 - h0;
             float g = gradScale / rows;
             // d(mean loss)/dz = (softmax - onehot) / rows, times gradScale
             Layers.crossEntropy(headBuf, n, V, targets, base, rowLoss, g);
+            long h2 = System.nanoTime();
+            headTimes[1] += h2 - h1;
             for (int i = 0; i < n; i++) total += rowLoss[i];
             if (gradScale != 0f) {
                 // dLnf[chunk] = dZ @ W_lm ;  dW_lm += dZ^T @ lnf[chunk]
                 Matmul.gemm(n, C, V, headBuf, 0, V, 1, params, lm.offset(), C, dLn, base * C, C, true);
+                long h3 = System.nanoTime();
                 Matmul.gemm(V, C, n, headBuf, 0, 1, V, lnf, base * C, C, grads, lm.offset(), C, true);
+                headTimes[2] += h3 - h2;
+                headTimes[3] += System.nanoTime() - h3;
             }
         }
         return total / rows;
@@ -274,7 +304,9 @@ public final class TrainModel {
             ParamLayout.Slot wo = layout.layer(l, "self_attn.o_proj.weight");
             Matmul.gemm(rows, QD, C, dResid, 0, C, 1, params, wo.offset(), QD, dAtt, 0, QD, false);
             Matmul.gemm(C, QD, rows, dResid, 0, 1, C, att[l], 0, QD, grads, wo.offset(), QD, true);
+            long ta = System.nanoTime();
             attentionBackward(l);
+            timeAttention += System.nanoTime() - ta;
             rope(dq, H, true);
             rope(dk, KV, true);
             // q/k/v projections (+ bias)

@@ -107,6 +107,25 @@ class LayersGradientTest {
         assertGradClose(numericGrad(vd.clone(), rd, x -> Reference.attention(qd, kd, x, batch, seq, H, KV, hd)), dv, 1e-4, "dv");
     }
 
+    /** Sequences longer than one block of query rows (the blocked causal path). */
+    @Test
+    void attentionAcrossSeveralQueryBlocks() {
+        Random rng = new Random(13);
+        int batch = 1, seq = Layers.ATT_BLOCK + 7, H = 2, KV = 1, hd = 4, rows = batch * seq;
+        float[] q = randn(rng, rows * H * hd, 1), k = randn(rng, rows * KV * hd, 1), v = randn(rng, rows * KV * hd, 1);
+        float[] r = randn(rng, rows * H * hd, 1);
+        float[] o = new float[rows * H * hd], lse = new float[batch * H * seq];
+        Layers.attention(o, lse, q, k, v, batch, seq, H, KV, hd);
+        double[] qd = Reference.toDouble(q), kd = Reference.toDouble(k), vd = Reference.toDouble(v), rd = Reference.toDouble(r);
+        double[] oRef = Reference.attention(qd, kd, vd, batch, seq, H, KV, hd);
+        for (int i = 0; i < o.length; i++) assertEquals(oRef[i], o[i], 1e-5, "o[" + i + "]");
+        float[] dq = new float[q.length], dk = new float[k.length], dv = new float[v.length];
+        Layers.attentionBackward(dq, dk, dv, r, o, lse, q, k, v, batch, seq, H, KV, hd);
+        assertGradClose(numericGrad(qd.clone(), rd, x -> Reference.attention(x, kd, vd, batch, seq, H, KV, hd)), dq, 1e-4, "dq");
+        assertGradClose(numericGrad(kd.clone(), rd, x -> Reference.attention(qd, x, vd, batch, seq, H, KV, hd)), dk, 1e-4, "dk");
+        assertGradClose(numericGrad(vd.clone(), rd, x -> Reference.attention(qd, kd, x, batch, seq, H, KV, hd)), dv, 1e-4, "dv");
+    }
+
     @Test
     void swigluGradients() {
         Random rng = new Random(4);

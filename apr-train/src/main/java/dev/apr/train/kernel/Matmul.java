@@ -1,5 +1,6 @@
 package dev.apr.train.kernel;
 
+import dev.apr.model.kernel.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -20,9 +21,10 @@ public final class Matmul {
     static final int L = S.length();
     static final int MR = 4;            // rows of the micro-tile
     static final int NR = 4 * L;        // columns of the micro-tile (64 with AVX-512)
-    static final int KC = 256;          // depth of a block: A panel MC x KC and B block KC x NC stay in L2
-    static final int NC = 512;
-    static final int MC = 64;
+    // block sizes: the A panel MC x KC and the B block KC x NC stay in L2 (tunable for benchmarks)
+    static final int KC = Integer.getInteger("apr.gemm.kc", 256);
+    static final int NC = Integer.getInteger("apr.gemm.nc", 512);
+    static final int MC = Integer.getInteger("apr.gemm.mc", 64);
 
     private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[MC * KC]);
 
@@ -36,16 +38,25 @@ public final class Matmul {
                             float[] b, int bOff, int ldb,
                             float[] c, int cOff, int ldc, boolean accumulate) {
         if (m <= 0 || n <= 0) return;
-        // split rows in multiples of MR; aim for a few chunks per thread
-        int threads = Parallel.threads();
-        int g = Math.max(MR, (m / (2 * threads) + MR - 1) / MR * MR);
-        if ((long) m * n * k < 1 << 16) g = m;           // tiny: not worth a fork
-        final int grain = g;
-        Parallel.range((m + grain - 1) / grain, 1, (t0, t1) -> {
+        // Tasks form a grid of row chunks x column chunks (NC wide); no two tasks share a C element.
+        // Column chunks let a short, wide product (the lm_head forward) use every B element for
+        // all rows; when B is large (the lm_head input gradient, K = vocab) row chunks are capped
+        // at the thread count so B streams from memory as few times as possible.
+        int threads = Parallel.shared().threads();
+        int colChunks = (n + NC - 1) / NC;
+        int maxRowChunks = (m + MR - 1) / MR;
+        int rowChunks = Math.max(1, Math.min(maxRowChunks, (4 * threads + colChunks - 1) / colChunks));
+        if ((long) k * n * 4 > (2 << 20)) rowChunks = Math.min(rowChunks, threads);
+        if ((long) m * n * k < 1 << 16) { rowChunks = 1; colChunks = 1; }      // tiny: not worth a fork
+        final int rowSize = ((m + rowChunks - 1) / rowChunks + MR - 1) / MR * MR;
+        final int rc = (m + rowSize - 1) / rowSize, cc = colChunks;
+        final int colSize = cc == 1 ? n : NC;
+        Parallel.range(rc * cc, 1, (t0, t1) -> {
             for (int t = t0; t < t1; t++) {
-                int i0 = t * grain, i1 = Math.min(m, i0 + grain);
-                if (!accumulate) for (int i = i0; i < i1; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
-                if (k > 0) block(i0, i1, n, k, a, aOff, ars, acs, b, bOff, ldb, c, cOff, ldc);
+                int i0 = (t / cc) * rowSize, i1 = Math.min(m, i0 + rowSize);
+                int j0 = (t % cc) * colSize, j1 = Math.min(n, j0 + colSize);
+                if (!accumulate) for (int i = i0; i < i1; i++) java.util.Arrays.fill(c, cOff + i * ldc + j0, cOff + i * ldc + j1, 0f);
+                if (k > 0) block(i0, i1, j1 - j0, k, a, aOff, ars, acs, b, bOff + j0, ldb, c, cOff + j0, ldc);
             }
         });
     }

@@ -1,0 +1,58 @@
+package dev.apr.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** `apr pretrain` flags through the CLI: --json result, usage errors, --resume. */
+class PretrainCliTest {
+    static String cfg(Path dir) throws IOException {
+        Path c = dir.resolve("config.json");
+        Files.writeString(c, "{\"model_type\":\"qwen2\",\"hidden_size\":32,\"num_hidden_layers\":1,\"num_attention_heads\":4,"
+                + "\"num_key_value_heads\":2,\"intermediate_size\":64,\"vocab_size\":300,\"max_position_embeddings\":64,"
+                + "\"tie_word_embeddings\":false}");
+        return c.toString();
+    }
+
+    @Test
+    void jsonResultAndResume(@TempDir Path dir) throws IOException {
+        String run = dir.resolve("run").toString();
+        var r = PretrainInitCliTest.apr("pretrain", "--synthetic", "--config", cfg(dir), "--run-dir", run, "--num-steps", "4",
+                "--batch-size", "2", "--seq-length", "16", "--eval-every", "2", "--lr", "1e-3", "--warmup-steps", "1", "--json");
+        assertEquals(0, r.exit(), r.err());
+        Map<?, ?> m = new ObjectMapper().readValue(r.out(), Map.class);
+        assertEquals(4, m.get("final_step"));
+        assertEquals(Math.log(300), ((Number) m.get("step0_val_loss")).doubleValue(), 0.15);
+        assertTrue(m.get("checkpoint").toString().endsWith("step-000004.apr"));
+        assertTrue(r.err().contains("step 0 val_loss="), "progress and the step-0 line go to stderr with --json");
+        // a second run into the same dir without --resume is refused (nothing is overwritten)
+        var again = PretrainInitCliTest.apr("pretrain", "--synthetic", "--config", cfg(dir), "--run-dir", run, "--num-steps", "4",
+                "--batch-size", "2", "--seq-length", "16");
+        assertEquals(2, again.exit());
+        assertTrue(again.err().contains("[RUN_DIR_NOT_EMPTY]"), again.err());
+    }
+
+    @Test
+    void usageErrorsExitOne(@TempDir Path dir) throws IOException {
+        var noData = PretrainInitCliTest.apr("pretrain", "--config", cfg(dir), "--run-dir", dir.resolve("r").toString());
+        assertEquals(1, noData.exit());
+        assertTrue(noData.err().contains("--data DIR is required"), noData.err());
+        var noConfig = PretrainInitCliTest.apr("pretrain", "--synthetic", "--run-dir", dir.resolve("r").toString());
+        assertEquals(1, noConfig.exit());
+        assertTrue(noConfig.err().contains("--config PRESET|config.json is required without --init"), noConfig.err());
+        var badPreset = PretrainInitCliTest.apr("pretrain", "--synthetic", "--config", "qwen9-huge", "--run-dir", dir.resolve("r").toString());
+        assertEquals(1, badPreset.exit());
+        assertTrue(badPreset.err().contains("[UNKNOWN_PRESET]"), badPreset.err());
+        var tooLong = PretrainInitCliTest.apr("pretrain", "--synthetic", "--config", cfg(dir), "--run-dir", dir.resolve("r").toString(),
+                "--seq-length", "65");
+        assertEquals(1, tooLong.exit());
+        assertTrue(tooLong.err().contains("max_position_embeddings 64, got 65"), tooLong.err());
+    }
+}

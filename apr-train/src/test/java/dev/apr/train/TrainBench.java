@@ -1,0 +1,121 @@
+package dev.apr.train;
+
+import dev.apr.model.ModelConfig;
+import dev.apr.train.kernel.Matmul;
+
+import java.util.Random;
+
+/**
+ * Speed benchmark (not a test): java ... dev.apr.train.TrainBench [vocab] [steps].
+ * hidden 256, 4 layers, 4/2 heads, intermediate 704, seq 256, batch 4.
+ */
+public final class TrainBench {
+    public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("gemm")) { gemm(); return; }
+        if (args.length > 0 && args[0].equals("micro")) { micro(); return; }
+        if (args.length > 0 && args[0].equals("cmp")) { compare(Integer.parseInt(args[1])); return; }
+        int vocab = args.length > 0 ? Integer.parseInt(args[0]) : 151936;
+        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        ModelConfig cfg = new ModelConfig("qwen2", 256, 4, 4, 2, 64, 704, vocab, 4096, 1e6, 1e-6, true, true, -1, -1);
+        int batch = 4, seq = 256;
+        TrainModel m = new TrainModel(cfg, batch, seq);
+        m.initRandom(1);
+        AdamW opt = new AdamW(m.layout());
+        Random rng = new Random(1);
+        int[] in = new int[batch * seq], tg = new int[batch * seq];
+        for (int i = 0; i < in.length; i++) { in[i] = rng.nextInt(vocab); tg[i] = rng.nextInt(vocab); }
+        // FLOPs per token: 6 * matmul params (embedding lookup excluded, tied head counted) + attention
+        long matParams = cfg.parameterCount() - (long) vocab * 256 + (long) vocab * 256;
+        double attn = 4.0 * 4 * 4 * 64 * seq / 2 * 3;   // layers*heads*(2 fwd matmuls)*hd*avg ctx*3 (fwd+bwd)
+        double flopsPerToken = 6.0 * matParams + attn;
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        for (int s = 0; s < steps + 1; s++) {
+            long t0 = System.nanoTime(), cpu0 = os.getProcessCpuTime();
+            m.zeroGrads();
+            double loss = m.forwardBackward(in, tg, 1f);
+            long t1 = System.nanoTime();
+            opt.update(m.params, m.grads, 1e-4f);
+            m.weightsChanged();
+            long t2 = System.nanoTime();
+            double sec = (t2 - t0) / 1e9, cpuSec = (os.getProcessCpuTime() - cpu0) / 1e9;
+            double tps = batch * seq / sec;
+            // with other processes on the machine, CPU-seconds tell what idle cores would do
+            double idleTps = batch * seq / cpuSec * Runtime.getRuntime().availableProcessors();
+            System.out.printf("   forward %.3fs head %.3fs backward %.3fs (attention fwd+bwd %.3fs)%n",
+                    m.timeForward / 1e9, m.timeHead / 1e9, m.timeBackward / 1e9, m.timeAttention / 1e9);
+            System.out.printf("   head: logits %.3fs softmax %.3fs dX %.3fs dW %.3fs%n", m.headTimes[0] / 1e9,
+                    m.headTimes[1] / 1e9, m.headTimes[2] / 1e9, m.headTimes[3] / 1e9);
+            java.util.Arrays.fill(m.headTimes, 0);
+            m.timeForward = m.timeHead = m.timeBackward = m.timeAttention = 0;
+            System.out.printf("step %d loss %.4f  fwd+bwd %.3fs  adam %.3fs  %.0f tok/s  %.1f GFLOP/s wall | %.2f CPU-s -> %.0f tok/s, %.1f GFLOP/s on idle cores%n",
+                    s, loss, (t1 - t0) / 1e9, (t2 - t1) / 1e9, tps, tps * flopsPerToken / 1e9, cpuSec, idleTps, idleTps * flopsPerToken / 1e9);
+        }
+    }
+
+    /** Training GEMM shapes: this module's Matmul vs the model module's Gemm. */
+    static void compare(int headRows) {
+        int R = 1024, C = 256, F = 704, V = 151936;
+        float[] x = new float[R * F], w = new float[V * C], y = new float[Math.max(R * F, headRows * V)], wT = new float[V * C];
+        float[] z = new float[headRows * V], d = new float[V * C];
+        String[] names = {"fwd [1024,256]x[704,256]^T", "dX [1024,704]x[704,256]", "dW [1024,704]^T x[1024,256]",
+                "head fwd [r,256]x[V,256]^T", "head dX [r,V]x[V,256]", "head dW [r,V]^T x [r,256]"};
+        double[] flops = {2.0 * R * F * C, 2.0 * R * F * C, 2.0 * R * F * C, 2.0 * headRows * V * C, 2.0 * headRows * V * C, 2.0 * headRows * V * C};
+        for (int impl = 0; impl < 2; impl++) {
+            for (int s = 0; s < 6; s++) {
+                double best = 1e9;
+                for (int rep = 0; rep < 4; rep++) {
+                    long t0 = System.nanoTime();
+                    if (impl == 0) switch (s) {
+                        case 0 -> Matmul.gemm(R, F, C, x, 0, C, 1, wT, 0, F, y, 0, F, false);
+                        case 1 -> Matmul.gemm(R, C, F, x, 0, F, 1, w, 0, C, y, 0, C, false);
+                        case 2 -> Matmul.gemm(F, C, R, x, 0, 1, F, w, 0, C, d, 0, C, true);
+                        case 3 -> Matmul.gemm(headRows, V, C, x, 0, C, 1, wT, 0, V, z, 0, V, false);
+                        case 4 -> Matmul.gemm(headRows, C, V, z, 0, V, 1, w, 0, C, y, 0, C, true);
+                        default -> Matmul.gemm(V, C, headRows, z, 0, 1, V, x, 0, C, d, 0, C, true);
+                    } else switch (s) {
+                        case 0 -> dev.apr.model.kernel.Gemm.matmulABt(y, 0, x, 0, w, 0, R, F, C, false);
+                        case 1 -> dev.apr.model.kernel.Gemm.matmulAB(y, 0, x, 0, w, 0, R, C, F, false);
+                        case 2 -> dev.apr.model.kernel.Gemm.matmulAtB(d, 0, x, 0, w, 0, F, C, R, true);
+                        case 3 -> dev.apr.model.kernel.Gemm.matmulABt(z, 0, x, 0, w, 0, headRows, V, C, false);
+                        case 4 -> dev.apr.model.kernel.Gemm.matmulAB(y, 0, z, 0, w, 0, headRows, C, V, true);
+                        default -> dev.apr.model.kernel.Gemm.matmulAtB(d, 0, z, 0, x, 0, V, C, headRows, true);
+                    }
+                    best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                }
+                System.out.printf("%s %-32s %7.1f GFLOP/s%n", impl == 0 ? "train.Matmul" : "model.Gemm  ", names[s], flops[s] / best / 1e9);
+            }
+        }
+    }
+
+    /** Single-thread, cache-resident: how close the micro-kernel gets to peak. */
+    static void micro() {
+        dev.apr.model.kernel.Parallel.setThreads(1);
+        int m = 64, n = 256, k = 256;
+        float[] a = new float[m * k], b = new float[k * n], c = new float[m * n];
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        for (int rep = 0; rep < 8; rep++) {
+            long t0 = System.nanoTime(), c0 = mx.getCurrentThreadCpuTime();
+            for (int it = 0; it < 200; it++) Matmul.gemm(m, n, k, a, 0, k, 1, b, 0, n, c, 0, n, true);
+            double s = (System.nanoTime() - t0) / 1e9, cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e9;
+            System.out.printf("1 thread %dx%dx%d: %.1f GFLOP/s wall, %.1f GFLOP per CPU-second%n", m, n, k,
+                    200 * 2.0 * m * n * k / s / 1e9, 200 * 2.0 * m * n * k / cpu / 1e9);
+        }
+    }
+
+    static void gemm() {
+        int m = 1024, n = 1024, k = 256;
+        float[] a = new float[m * n], b = new float[k * n], c = new float[m * n];
+        for (int rep = 0; rep < 10; rep++) {
+            long t0 = System.nanoTime();
+            Matmul.gemm(m, n, k, a, 0, k, 1, b, 0, n, c, 0, n, false);
+            double s = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("NN %dx%dx%d: %.1f GFLOP/s%n", m, n, k, 2.0 * m * n * k / s / 1e9);
+        }
+        for (int rep = 0; rep < 5; rep++) {
+            long t0 = System.nanoTime();
+            Matmul.gemm(n, k, m, a, 0, 1, n, b, 0, k, c, 0, k, true);   // transposed A (weight gradient)
+            double s = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("TN %dx%dx%d: %.1f GFLOP/s%n", n, k, m, 2.0 * m * n * k / s / 1e9);
+        }
+    }
+}
