@@ -239,12 +239,16 @@ final class HubRepo {
         return false;
     }
 
-    /** A gitattributes pattern matching exactly {@code path}: glob characters escaped, spaces as "[ ]". */
+    /**
+     * A gitattributes pattern for {@code path}: glob characters escaped; a space (which ends a
+     * pattern in git and JGit) becomes '?', so the rule matches the file (and only names that
+     * differ from it in that one character).
+     */
     static String attributesPattern(String path) {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < path.length(); i++) {
             char c = path.charAt(i);
-            if (c == ' ') b.append("[ ]");
+            if (c == ' ') b.append('?');
             else if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\' || (i == 0 && (c == '#' || c == '!'))) b.append('\\').append(c);
             else b.append(c);
         }
