@@ -118,7 +118,8 @@ final class CommitApi {
     }
 
     private void readNdjson(Exchange ex, Plan plan, ObjectInserter ins) throws IOException {
-        try (InputStream in = ex.bodyStream()) {
+        {
+            InputStream in = ex.bodyStream();
             BoundedLineReader lines = new BoundedLineReader(in, ctx.limits().maxCommitLineBytes(), ctx.limits().maxCommitBodyBytes());
             int n = 0;
             for (byte[] raw; (raw = lines.next()) != null; ) {

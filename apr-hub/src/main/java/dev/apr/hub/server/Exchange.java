@@ -142,7 +142,38 @@ final class Exchange {
 
     // ---------------------------------------------------------------- bodies
 
-    InputStream bodyStream() { return Content.Source.asInputStream(request); }
+    private InputStream body;
+
+    /**
+     * The request body as one stream for the whole exchange. Endpoints do not close it: after an
+     * error the handler drains what is left ({@link #drainBody}) so the client reads the answer.
+     */
+    InputStream bodyStream() {
+        if (body == null) body = Content.Source.asInputStream(request);
+        return body;
+    }
+
+    /**
+     * Reads and discards the rest of the body (at most {@code cap} bytes), so a client still
+     * sending gets our error answer instead of a reset connection. Bodies declared larger than
+     * the cap are not read; the connection is closed after the answer.
+     */
+    void drainBody(long cap) {
+        long declared = contentLength();
+        if (declared > cap) {
+            header("Connection", "close");
+            return;
+        }
+        try {
+            InputStream in = bodyStream();
+            byte[] buf = new byte[64 * 1024];
+            long n = 0;
+            for (int r; n <= cap && (r = in.read(buf)) > 0; ) n += r;
+            if (n > cap) header("Connection", "close");
+        } catch (IOException | RuntimeException e) {
+            header("Connection", "close");
+        }
+    }
 
     long contentLength() { return request.getLength(); }
 
@@ -153,12 +184,11 @@ final class Exchange {
         ByteArrayOutputStream out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 8192);
         byte[] buf = new byte[64 * 1024];
         long total = 0;
-        try (InputStream in = bodyStream()) {
-            for (int r; (r = in.read(buf)) > 0; ) {
-                total += r;
-                if (total > max) throw HttpError.tooLarge("Request body is larger than the limit of " + max + " bytes");
-                out.write(buf, 0, r);
-            }
+        InputStream in = bodyStream();
+        for (int r; (r = in.read(buf)) > 0; ) {
+            total += r;
+            if (total > max) throw HttpError.tooLarge("Request body is larger than the limit of " + max + " bytes");
+            out.write(buf, 0, r);
         }
         return out.toByteArray();
     }

@@ -17,8 +17,10 @@ final class HubHandler extends Handler.Abstract {
     private final CommitApi commitApi;
     private final LfsApi lfsApi;
     private final FileApi fileApi;
+    private final long drainCap;
 
     HubHandler(HubContext ctx) {
+        this.drainCap = Math.max(64 * HubLimits.MiB, 2 * ctx.limits().maxCommitBodyBytes());
         this.repoApi = new RepoApi(ctx);
         this.commitApi = new CommitApi(ctx);
         this.lfsApi = new LfsApi(ctx);
@@ -32,14 +34,15 @@ final class HubHandler extends Handler.Abstract {
             ex = new Exchange(request, response, callback);
             route(ex);
             if (!ex.isDone()) throw new HttpError(404, null, "Not found: " + ex.method + " " + request.getHttpURI().getPath());
-        } catch (HttpError e) {
-            if (ex == null) ex = new Exchange(request, response, callback, true);
-            if (!ex.isDone()) ex.error(e);
-            else callback.failed(e);
         } catch (Throwable t) {
+            HttpError e = t instanceof HttpError h ? h : new HttpError(500, null, "Internal error: " + t);
             if (ex == null) ex = new Exchange(request, response, callback, true);
-            if (!ex.isDone()) ex.error(new HttpError(500, null, "Internal error: " + t));
-            else callback.failed(t);
+            if (ex.isDone()) {
+                callback.failed(t);
+            } else {
+                ex.drainBody(drainCap);
+                ex.error(e);
+            }
         }
         return true;
     }

@@ -62,9 +62,9 @@ public final class HubServerMain {
             hub.stop();
             stopped.countDown();
         }, "apr-hub-shutdown"));
-        System.out.println("apr hub: serving " + hub.url() + " (data " + data.toAbsolutePath() + ")");
         hub.initialToken().ifPresent(t -> System.out.println(
                 "apr hub: created token " + t + " (stored hashed in " + data.resolve("tokens.json") + "; shown only this once)"));
+        System.out.println("apr hub: serving " + hub.url() + " (data " + data.toAbsolutePath() + ")");
         System.out.flush();
         stopped.await();
     }

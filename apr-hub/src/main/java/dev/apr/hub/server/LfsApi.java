@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -150,9 +149,7 @@ final class LfsApi {
         if (declared >= 0 && declared != size)
             throw HttpError.badRequest("Content-Length " + declared + " does not match the object size " + size);
         if (!ctx.lfs().has(oid, size)) {
-            try (InputStream in = ex.bodyStream()) {
-                ctx.lfs().put(oid, size, in);
-            }
+            ctx.lfs().put(oid, size, ex.bodyStream());
         }
         ex.header("ETag", "\"" + oid + "\"");
         ex.send(200, "text/plain; charset=utf-8", new byte[0]);
@@ -174,9 +171,7 @@ final class LfsApi {
         if (declared >= 0 && declared != expected)
             throw HttpError.badRequest("Part " + n + ": Content-Length " + declared + " does not match the expected " + expected + " bytes");
         String etag;
-        try (InputStream in = ex.bodyStream()) {
-            etag = ctx.lfs().putPart(uploadId, n, expected, in);
-        }
+        etag = ctx.lfs().putPart(uploadId, n, expected, ex.bodyStream());
         ex.header("ETag", etag);
         ex.send(200, "text/plain; charset=utf-8", new byte[0]);
     }
