@@ -30,12 +30,22 @@ final class HubHandler extends Handler.Abstract {
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         Exchange ex = null;
+        cors(response);
+        if (request.getMethod().equals("OPTIONS")) { // CORS preflight, for browser use of the JS client
+            response.setStatus(204);
+            response.write(true, null, callback);
+            return true;
+        }
         try {
             ex = new Exchange(request, response, callback);
             route(ex);
             if (!ex.isDone()) throw new HttpError(404, null, "Not found: " + ex.method + " " + request.getHttpURI().getPath());
         } catch (Throwable t) {
             HttpError e = t instanceof HttpError h ? h : new HttpError(500, null, "Internal error: " + t);
+            if (e.status >= 500) {
+                System.err.println("apr hub: " + request.getMethod() + " " + request.getHttpURI().getPath() + " failed: " + t);
+                if (!(t instanceof HttpError)) t.printStackTrace(System.err);
+            }
             if (ex == null) ex = new Exchange(request, response, callback, true);
             if (ex.isDone()) {
                 callback.failed(t);
@@ -45,6 +55,16 @@ final class HubHandler extends Handler.Abstract {
             }
         }
         return true;
+    }
+
+    /** The headers a browser needs to call the hub and read the Hub-specific answers (spec §12 "should"). */
+    private static void cors(Response response) {
+        var h = response.getHeaders();
+        h.put("Access-Control-Allow-Origin", "*");
+        h.put("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+        h.put("Access-Control-Allow-Headers", "Authorization, Content-Type, Range, Accept, X-Request-Id");
+        h.put("Access-Control-Expose-Headers", "ETag, Content-Range, Content-Length, Accept-Ranges, X-Repo-Commit, X-Linked-Etag, "
+                + "X-Linked-Size, X-Error-Code, X-Error-Message, Link, X-Request-Id");
     }
 
     private void route(Exchange ex) throws Exception {
@@ -116,6 +136,13 @@ final class HubHandler extends Handler.Abstract {
             case "paths-info" -> { if (m.equals("POST") && !tail.isEmpty()) repoApi.pathsInfo(ex, type, ns, name, RevAndPath.split(tail).joined()); }
             case "preupload" -> { if (m.equals("POST") && !tail.isEmpty()) commitApi.preupload(ex, type, ns, name, RevAndPath.split(tail).joined()); }
             case "commit" -> { if (m.equals("POST") && !tail.isEmpty()) commitApi.commit(ex, type, ns, name, RevAndPath.split(tail).joined()); }
+            case "branch" -> {
+                if (tail.isEmpty()) return;
+                String branch = String.join("/", tail);
+                if (m.equals("POST")) repoApi.createBranch(ex, type, ns, name, branch);
+                else if (m.equals("DELETE")) repoApi.deleteBranch(ex, type, ns, name, branch);
+            }
+            case "tag" -> { if (m.equals("POST") && !tail.isEmpty()) repoApi.createTag(ex, type, ns, name, RevAndPath.split(tail).joined()); }
             case "refs" -> { if (m.equals("GET") && tail.isEmpty()) repoApi.refs(ex, type, ns, name); }
             case "commits" -> { if (m.equals("GET") && !tail.isEmpty()) repoApi.commits(ex, type, ns, name, RevAndPath.split(tail).joined()); }
             default -> { }

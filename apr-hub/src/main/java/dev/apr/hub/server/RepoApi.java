@@ -324,6 +324,51 @@ final class RepoApi {
         ex.json(200, o);
     }
 
+    /** {@code POST .../branch/{branch}} with optional {@code {"startingPoint": rev}}; 409 when it exists. */
+    void createBranch(Exchange ex, String type, String ns, String name, String branch) throws IOException {
+        HubRepo repo = ctx.writable(ex, type, ns, name);
+        byte[] raw = ex.readBody(ctx.limits().maxJsonBodyBytes());
+        JsonNode body = raw.length == 0 ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(raw);
+        String start = textOrNull(body, "startingPoint");
+        RevCommit from = repo.resolve(start == null ? "HEAD" : start);
+        createRef(repo, "refs/heads/" + branch, from, "Branch");
+        ex.json(200, Map.of());
+    }
+
+    void deleteBranch(Exchange ex, String type, String ns, String name, String branch) throws IOException {
+        HubRepo repo = ctx.writable(ex, type, ns, name);
+        if (branch.equals("main")) throw new HttpError(403, null, "The main branch cannot be deleted");
+        if (repo.git.exactRef("refs/heads/" + branch) == null) throw HttpError.revisionNotFound(branch);
+        org.eclipse.jgit.lib.RefUpdate ru = repo.git.updateRef("refs/heads/" + branch);
+        ru.setForceUpdate(true);
+        org.eclipse.jgit.lib.RefUpdate.Result r = ru.delete();
+        if (r != org.eclipse.jgit.lib.RefUpdate.Result.FORCED) throw new HttpError(500, null, "deleting branch " + branch + " failed: " + r);
+        ex.json(200, Map.of());
+    }
+
+    /** {@code POST .../tag/{rev}} with {@code {"tag": name, "message"?}}; 409 when it exists. */
+    void createTag(Exchange ex, String type, String ns, String name, String rev) throws IOException {
+        HubRepo repo = ctx.writable(ex, type, ns, name);
+        JsonNode body = ex.readJson(ctx.limits().maxJsonBodyBytes());
+        String tag = textOrNull(body, "tag");
+        if (tag == null) throw HttpError.badRequest("\"tag\" is required");
+        createRef(repo, "refs/tags/" + tag, repo.resolve(rev), "Tag");
+        ex.json(200, Map.of());
+    }
+
+    private static void createRef(HubRepo repo, String ref, RevCommit target, String what) throws IOException {
+        if (!org.eclipse.jgit.lib.Repository.isValidRefName(ref) || ref.contains("..") || ref.endsWith("/"))
+            throw HttpError.badRequest("Invalid " + what.toLowerCase() + " name '" + RepoPaths.printable(ref) + "'");
+        org.eclipse.jgit.lib.RefUpdate ru = repo.git.updateRef(ref);
+        ru.setNewObjectId(target);
+        ru.setExpectedOldObjectId(ObjectId.zeroId());
+        org.eclipse.jgit.lib.RefUpdate.Result r = ru.update();
+        if (r == org.eclipse.jgit.lib.RefUpdate.Result.LOCK_FAILURE || r == org.eclipse.jgit.lib.RefUpdate.Result.NO_CHANGE
+                || r == org.eclipse.jgit.lib.RefUpdate.Result.REJECTED)
+            throw new HttpError(409, "Conflict", what + " " + ref.substring(ref.indexOf('/', 5) + 1) + " already exists");
+        if (r != org.eclipse.jgit.lib.RefUpdate.Result.NEW) throw new HttpError(500, null, "creating " + ref + " failed: " + r);
+    }
+
     void commits(Exchange ex, String type, String ns, String name, String rev) throws IOException {
         HubRepo repo = ctx.readable(ex, type, ns, name);
         RevCommit head = repo.resolve(rev);

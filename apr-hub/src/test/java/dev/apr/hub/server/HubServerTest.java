@@ -474,6 +474,27 @@ class HubServerTest {
         assertEquals("hello", text(hub.get("/" + repo + "/resolve/main/x.txt")));
     }
 
+    @Test
+    void branchesTagsAndEncodedRevisions() {
+        String repo = create("refs");
+        assertEquals(200, hub.postJson("/api/models/" + repo + "/branch/dev", Map.of()).statusCode());
+        assertEquals(409, hub.postJson("/api/models/" + repo + "/branch/dev", Map.of()).statusCode());
+        assertEquals(200, hub.commit(repo, "dev", ndjson("on dev", null, List.of(fileLine("d.txt", "dev".getBytes())))).statusCode());
+        assertEquals("dev", text(hub.get("/" + repo + "/resolve/dev/d.txt")));
+        assertEquals(404, hub.get("/" + repo + "/resolve/main/d.txt").statusCode(), "main is untouched");
+        assertEquals(200, hub.postJson("/api/models/" + repo + "/tag/dev", Map.of("tag", "v1")).statusCode());
+        assertEquals("dev", text(hub.get("/" + repo + "/resolve/refs%2Ftags%2Fv1/d.txt")), "Python's quoted revision");
+        assertEquals("dev", text(hub.get("/" + repo + "/resolve/refs/tags/v1/d.txt")), "unencoded refs/...");
+        assertEquals("dev", text(hub.get("/" + repo + "/resolve/v1/d.txt")));
+        JsonNode refs = tree(hub.get("/api/models/" + repo + "/refs"));
+        assertEquals(2, refs.get("branches").size());
+        assertEquals("v1", refs.at("/tags/0/name").asText());
+        JsonNode info = tree(hub.get("/api/models/" + repo + "/revision/refs%2Fheads%2Fdev"));
+        assertEquals(refs.at("/tags/0/targetCommit").asText(), info.get("sha").asText());
+        HttpResponse<byte[]> cors = hub.get("/api/models/" + repo);
+        assertTrue(cors.headers().firstValue("Access-Control-Expose-Headers").orElse("").contains("X-Repo-Commit"));
+    }
+
     static Repository openBare(String repo) throws IOException {
         return new FileRepositoryBuilder().setGitDir(data.resolve("repos/models/" + repo + ".git").toFile()).setMustExist(true).build();
     }
