@@ -171,7 +171,7 @@ final class LfsApi {
         if (declared >= 0 && declared != expected)
             throw HttpError.badRequest("Part " + n + ": Content-Length " + declared + " does not match the expected " + expected + " bytes");
         String etag;
-        etag = ctx.lfs().putPart(uploadId, n, expected, ex.bodyStream());
+        etag = ctx.lfs().putPart(uploadId, n, chunk * (n - 1), expected, ex.bodyStream());
         ex.header("ETag", etag);
         ex.send(200, "text/plain; charset=utf-8", new byte[0]);
     }

@@ -14,6 +14,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.regex.Pattern;
+import java.util.zip.CRC32C;
 
 /**
  * The content-addressed LFS object store: {@code lfs/objects/ab/cd/<sha256>}. An object is
@@ -21,8 +22,8 @@ import java.util.regex.Pattern;
  * renamed into place, so a reader never sees a partial or wrong object and identical content
  * uploaded to any repository is stored once.
  *
- * <p>Multipart uploads keep their parts in {@code lfs/multipart/<uploadId>/} until the
- * completion request concatenates them (hashing on the way) into the store.
+ * <p>Multipart uploads write each part at its offset in {@code lfs/multipart/<uploadId>/data};
+ * the completion request hashes that file and renames it into the store.
  */
 final class LfsStore {
     static final Pattern OID = Pattern.compile("[0-9a-f]{64}");
@@ -88,31 +89,37 @@ final class LfsStore {
         }
     }
 
-    /** Stores one part of a multipart upload and returns its ETag (quoted MD5, as S3 answers). */
-    String putPart(String uploadId, int partNumber, long expectedBytes, InputStream body) throws IOException {
+    /**
+     * Stores one part of a multipart upload straight into its place in the upload's data file
+     * (parts may arrive in any order and in parallel) and returns its ETag: a quoted CRC32C of
+     * the part, which the completion request must echo back.
+     */
+    String putPart(String uploadId, int partNumber, long offset, long expectedBytes, InputStream body) throws IOException {
         Path dir = Files.createDirectories(multipart.resolve(checkUploadId(uploadId)));
-        Path tmpPart = Files.createTempFile(dir, "part-" + partNumber + "-", ".tmp");
-        try {
-            MessageDigest md5 = md5();
-            long n;
-            try (FileChannel out = FileChannel.open(tmpPart, StandardOpenOption.WRITE)) {
-                n = copy(body, out, md5, expectedBytes);
-                out.force(true);
+        CRC32C crc = new CRC32C();
+        long n = 0;
+        try (FileChannel out = FileChannel.open(dir.resolve("data"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            byte[] buf = new byte[BUFFER];
+            for (int r; (r = body.read(buf)) > 0; ) {
+                n += r;
+                if (n > expectedBytes) throw HttpError.badRequest("LFS part " + partNumber + ": more than the expected " + expectedBytes + " bytes");
+                crc.update(buf, 0, r);
+                ByteBuffer bb = ByteBuffer.wrap(buf, 0, r);
+                long pos = offset + n - r;
+                while (bb.hasRemaining()) pos += out.write(bb, pos);
             }
-            if (n != expectedBytes)
-                throw HttpError.badRequest("LFS part " + partNumber + ": expected " + expectedBytes + " bytes, got " + n);
-            String etag = "\"" + HexFormat.of().formatHex(md5.digest()) + "\"";
-            Files.writeString(dir.resolve(partNumber + ".etag"), etag);
-            AtomicFiles.move(tmpPart, dir.resolve(partNumber + ".part"));
-            return etag;
-        } finally {
-            Files.deleteIfExists(tmpPart);
+            out.force(false);
         }
+        if (n != expectedBytes) throw HttpError.badRequest("LFS part " + partNumber + ": expected " + expectedBytes + " bytes, got " + n);
+        String etag = "\"" + String.format("%08x", crc.getValue()) + "-" + n + "\"";
+        AtomicFiles.write(dir.resolve(partNumber + ".etag"), etag.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return etag;
     }
 
     /**
-     * Completes a multipart upload: every part 1..parts must be present with the ETag the client
-     * got back; the concatenation must hash to {@code oid} and have {@code size} bytes.
+     * Completes a multipart upload: every part 1..parts must have been stored with the ETag the
+     * client got back; the data file must hash to {@code oid} and have {@code size} bytes. It is
+     * then renamed into the store (no second copy of the bytes).
      */
     void completeMultipart(String uploadId, String oid, long size, int parts, List<String> etags) throws IOException {
         checkOid(oid);
@@ -120,31 +127,34 @@ final class LfsStore {
         if (has(oid, size)) { deleteTree(dir); return; }
         if (etags.size() != parts) throw HttpError.badRequest("Multipart completion for " + oid + ": expected " + parts + " parts, got " + etags.size());
         for (int i = 1; i <= parts; i++) {
-            Path p = dir.resolve(i + ".part");
-            if (!Files.isRegularFile(p)) throw HttpError.badRequest("Multipart completion for " + oid + ": part " + i + " was not uploaded");
-            String stored = Files.readString(dir.resolve(i + ".etag"));
-            if (!stored.equals(etags.get(i - 1)) && !stored.equals("\"" + etags.get(i - 1) + "\""))
-                throw HttpError.badRequest("Multipart completion for " + oid + ": part " + i + " etag " + etags.get(i - 1) + " does not match " + stored);
+            Path tag = dir.resolve(i + ".etag");
+            if (!Files.isRegularFile(tag)) throw HttpError.badRequest("Multipart completion for " + oid + ": part " + i + " was not uploaded");
+            String stored = Files.readString(tag);
+            String given = etags.get(i - 1);
+            if (!stored.equals(given) && !stored.equals("\"" + given + "\""))
+                throw HttpError.badRequest("Multipart completion for " + oid + ": part " + i + " etag " + given + " does not match " + stored);
         }
-        Path whole = Files.createTempFile(tmp, oid.substring(0, 8) + "-", ".multipart");
-        try {
-            MessageDigest sha = sha256();
-            long n = 0;
-            try (FileChannel out = FileChannel.open(whole, StandardOpenOption.WRITE)) {
-                for (int i = 1; i <= parts; i++)
-                    try (InputStream in = Files.newInputStream(dir.resolve(i + ".part"))) {
-                        n += copy(in, out, sha, size - n);
-                    }
-                out.force(true);
+        Path data = dir.resolve("data");
+        if (!Files.isRegularFile(data) || Files.size(data) != size)
+            throw HttpError.badRequest("Multipart completion for " + oid + ": expected " + size + " bytes, got "
+                    + (Files.isRegularFile(data) ? Files.size(data) : 0));
+        MessageDigest sha = sha256();
+        try (FileChannel in = FileChannel.open(data, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER);
+            while (in.read(buf) > 0) {
+                buf.flip();
+                sha.update(buf);
+                buf.clear();
             }
-            if (n != size) throw HttpError.badRequest("Multipart completion for " + oid + ": expected " + size + " bytes, got " + n);
-            String actual = HexFormat.of().formatHex(sha.digest());
-            if (!actual.equals(oid)) throw HttpError.badRequest("Multipart completion: sha256 mismatch: expected " + oid + ", got " + actual);
-            install(whole, oid);
-            deleteTree(dir);
-        } finally {
-            Files.deleteIfExists(whole);
+            in.force(true);
         }
+        String actual = HexFormat.of().formatHex(sha.digest());
+        if (!actual.equals(oid)) {
+            deleteTree(dir);
+            throw HttpError.badRequest("Multipart completion: sha256 mismatch: expected " + oid + ", got " + actual);
+        }
+        install(data, oid);
+        deleteTree(dir);
     }
 
     private void install(Path verified, String oid) throws IOException {
@@ -185,7 +195,4 @@ final class LfsStore {
         try { return MessageDigest.getInstance("SHA-256"); } catch (NoSuchAlgorithmException e) { throw new IllegalStateException(e); }
     }
 
-    private static MessageDigest md5() {
-        try { return MessageDigest.getInstance("MD5"); } catch (NoSuchAlgorithmException e) { throw new IllegalStateException(e); }
-    }
 }
