@@ -1,6 +1,7 @@
 package dev.apr.cli;
 
 import dev.apr.format.AprException;
+import dev.apr.hub.client.HubSettings;
 import dev.apr.hub.server.HubLimits;
 import dev.apr.hub.server.HubServerMain;
 import picocli.CommandLine.Command;
@@ -21,16 +22,16 @@ public final class HubCommand implements Runnable {
 
     @Command(name = "serve", mixinStandardHelpOptions = true,
             description = {"Serve a self-hosted hub that huggingface_hub, @huggingface/hub and apr accept.",
-                    "Prints 'apr hub: serving URL (data DIR)' and runs until SIGTERM/SIGINT.",
+                    "Prints 'apr hub: serving URL (data DIR)', writes URL to $APR_HOME/hub.url, runs until SIGTERM/SIGINT.",
                     "The first start mints an hf_ token and prints it once; APR_HUB_TOKEN or --token-file add a known one."})
     public static final class Serve implements Callable<Integer> {
-        @Option(names = "--port", defaultValue = "8080", description = "TCP port; 0 picks a free one (default: ${DEFAULT-VALUE})")
+        @Option(names = "--port", defaultValue = "7878", description = "TCP port; 0 picks a free one (default: ${DEFAULT-VALUE})")
         int port;
 
         @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to bind (default: ${DEFAULT-VALUE})")
         String host;
 
-        @Option(names = "--data", description = "data directory (default: $APR_HUB_DATA, else ~/.apr/hub)")
+        @Option(names = "--data", description = "data directory (default: $APR_HUB_DATA, else $APR_HOME/hub, APR_HOME defaulting to ~/.apr)")
         Path data;
 
         @Option(names = "--token-file", description = "file holding an hf_ token to accept (besides APR_HUB_TOKEN)")
@@ -53,12 +54,13 @@ public final class HubCommand implements Runnable {
             Path dir = data;
             if (dir == null) {
                 String env = System.getenv("APR_HUB_DATA");
-                dir = env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".apr", "hub");
+                dir = env != null && !env.isBlank() ? Path.of(env) : HubSettings.aprHome(System.getenv()).resolve("hub");
             }
             HubLimits d = HubLimits.defaults();
             HubLimits limits = d.withRegularFileAndBody(maxFileMb * HubLimits.MiB, Math.max(d.maxCommitBodyBytes(), maxFileMb * HubLimits.MiB * 2))
                     .withMultipart(multipartThresholdMb * HubLimits.MiB, multipartChunkMb * HubLimits.MiB);
-            HubServerMain.serve(dir, host, port, tokenFile, limits);
+            // clients without HF_ENDPOINT find the embedded hub through $APR_HOME/hub.url (HubSettings)
+            HubServerMain.serve(dir, host, port, tokenFile, limits, HubSettings.aprHome(System.getenv()).resolve("hub.url"));
             return 0;
         }
     }

@@ -38,7 +38,7 @@ public final class HubServerMain {
             }
         }
         serve(data, host, port, tokenFile,
-                limits.withMultipart(multipartThreshold, multipartChunk).withRegularFileAndBody(maxFile, maxBody));
+                limits.withMultipart(multipartThreshold, multipartChunk).withRegularFileAndBody(maxFile, maxBody), null);
     }
 
     private static void usage(String why) {
@@ -47,19 +47,35 @@ public final class HubServerMain {
         System.exit(1);
     }
 
+    /** Removes the URL hint file, unless another server has written its own URL there since. */
+    private static void forgetUrl(Path urlFile, String url) {
+        if (urlFile == null) return;
+        try {
+            if (Files.isRegularFile(urlFile) && Files.readString(urlFile).strip().equals(url)) Files.delete(urlFile);
+        } catch (java.io.IOException ignored) {
+            // a stale hint only makes clients try a URL that does not answer
+        }
+    }
+
     /**
      * Starts the server, prints the endpoint line (and a first-start token once), then blocks
      * until SIGTERM/SIGINT, when it stops gracefully.
+     *
+     * @param urlFile where to write the URL for clients that look for the embedded hub
+     *                ({@code $APR_HOME/hub.url}, read by {@code HubSettings}); null for none
      */
-    public static void serve(Path data, String host, int port, Path tokenFile, HubLimits limits) throws Exception {
+    public static void serve(Path data, String host, int port, Path tokenFile, HubLimits limits, Path urlFile) throws Exception {
         HubServer hub = new HubServer(limits);
         hub.start(data, host, port);
+        if (urlFile != null) AtomicFiles.write(urlFile, (hub.url() + "\n").getBytes(StandardCharsets.UTF_8));
         String env = System.getenv("APR_HUB_TOKEN");
         if (env != null && !env.isBlank()) hub.addToken(HubServer.DEFAULT_USER, env.strip());
         if (tokenFile != null) hub.addToken(HubServer.DEFAULT_USER, Files.readString(tokenFile, StandardCharsets.UTF_8).strip());
         CountDownLatch stopped = new CountDownLatch(1);
+        String url = hub.url();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             hub.stop();
+            forgetUrl(urlFile, url);
             stopped.countDown();
         }, "apr-hub-shutdown"));
         hub.initialToken().ifPresent(t -> System.out.println(
