@@ -29,6 +29,7 @@ final class CommitApi {
     static final long GIT_FILE_LIMIT = 10 * HubLimits.MiB;
 
     private final HubContext ctx;
+    private final java.util.concurrent.Semaphore bodies = new java.util.concurrent.Semaphore(4);
 
     CommitApi(HubContext ctx) { this.ctx = ctx; }
 
@@ -84,7 +85,7 @@ final class CommitApi {
         byte[] readme;
     }
 
-    void commit(Exchange ex, String type, String ns, String name, String rev) throws IOException {
+    void commit(Exchange ex, String type, String ns, String name, String rev) throws IOException, InterruptedException {
         TokenStore.Entry who = ctx.requireCaller(ex);
         HubRepo repo = ctx.repos().open(type, ns, name);
         if (ex.flag("create_pr"))
@@ -99,10 +100,15 @@ final class CommitApi {
             throw HttpError.tooLarge("Commit body of " + declared + " bytes is larger than the limit of " + ctx.limits().maxCommitBodyBytes() + " bytes");
         String contentType = ex.header("Content-Type");
         Plan plan = new Plan();
+        // a commit line may hold ~4x the largest regular file while it is decoded: bound how many at once
+        if (!bodies.tryAcquire(60, java.util.concurrent.TimeUnit.SECONDS))
+            throw new HttpError(503, "Busy", "Too many commits in progress, retry later");
         try (ObjectInserter ins = repo.git.newObjectInserter()) {
             if (contentType != null && contentType.startsWith("application/json")) readLegacy(ex, plan, ins);
             else readNdjson(ex, plan, ins);
             ins.flush();
+        } finally {
+            bodies.release();
         }
         if (plan.summary == null) throw HttpError.badRequest("The commit has no header line with a summary");
         if (plan.readme != null) {

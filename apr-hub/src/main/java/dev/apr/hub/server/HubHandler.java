@@ -143,6 +143,8 @@ final class HubHandler extends Handler.Abstract {
                 else if (m.equals("DELETE")) repoApi.deleteBranch(ex, type, ns, name, branch);
             }
             case "tag" -> { if (m.equals("POST") && !tail.isEmpty()) repoApi.createTag(ex, type, ns, name, RevAndPath.split(tail).joined()); }
+            case "xet-read-token", "xet-write-token" -> throw new HttpError(501, "XetNotSupported",
+                    "This hub does not speak Xet; use the LFS path (huggingface_hub: set HF_HUB_DISABLE_XET=1)");
             case "refs" -> { if (m.equals("GET") && tail.isEmpty()) repoApi.refs(ex, type, ns, name); }
             case "commits" -> { if (m.equals("GET") && !tail.isEmpty()) repoApi.commits(ex, type, ns, name, RevAndPath.split(tail).joined()); }
             default -> { }

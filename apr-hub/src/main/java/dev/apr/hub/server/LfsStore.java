@@ -41,6 +41,12 @@ final class LfsStore {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(tmp)) {
             for (Path p : ds) Files.deleteIfExists(p);
         }
+        // multipart uploads never completed within their URLs' lifetime cannot complete any more
+        long stale = System.currentTimeMillis() - 2 * LfsApi.URL_LIFETIME_SECONDS * 1000;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(multipart)) {
+            for (Path p : ds)
+                if (Files.getLastModifiedTime(p).toMillis() < stale) deleteTree(p);
+        }
     }
 
     static String checkOid(String oid) {

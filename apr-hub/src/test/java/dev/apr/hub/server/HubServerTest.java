@@ -495,6 +495,47 @@ class HubServerTest {
         assertTrue(cors.headers().firstValue("Access-Control-Expose-Headers").orElse("").contains("X-Repo-Commit"));
     }
 
+    @Test
+    void concurrentCommitsOnTheSameParentLandExactlyOnce() throws Exception {
+        String repo = create("race");
+        String parent = hub.headSha(repo);
+        int n = 6;
+        List<java.util.concurrent.Future<Integer>> results = new ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(n)) {
+            for (int i = 0; i < n; i++) {
+                byte[] body = ndjson("racer " + i, parent, List.of(fileLine("winner.txt", ("racer " + i).getBytes())));
+                results.add(pool.submit(() -> hub.commit(repo, "main", body).statusCode()));
+            }
+        }
+        List<Integer> codes = new ArrayList<>();
+        for (var f : results) codes.add(f.get());
+        assertEquals(1, codes.stream().filter(c -> c == 200).count(), codes.toString());
+        assertEquals(n - 1, codes.stream().filter(c -> c == 412).count(), codes.toString());
+        try (Repository git = openBare(repo); RevWalk walk = new RevWalk(git)) {
+            RevCommit head = walk.parseCommit(git.resolve("refs/heads/main"));
+            assertEquals(parent, head.getParent(0).name(), "one commit on top of the parent, no lost update");
+            assertEquals(head.getShortMessage(), new String(blob(git, head, "winner.txt"), StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void settingsAndDelete() {
+        String repo = create("doomed");
+        HttpResponse<byte[]> priv = hub.send(hub.req("/api/repos/models/" + repo + "/settings").header("Content-Type", "application/json")
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"private\": true}")).build());
+        assertEquals(200, priv.statusCode(), text(priv));
+        assertEquals(401, hub.as(null).get("/api/models/" + repo).statusCode());
+        HttpResponse<byte[]> del = hub.send(hub.req("/api/repos/delete").header("Content-Type", "application/json")
+                .method("DELETE", java.net.http.HttpRequest.BodyPublishers.ofString("{\"name\": \"doomed\", \"organization\": \"org\", \"type\": \"model\"}")).build());
+        assertEquals(200, del.statusCode(), text(del));
+        assertEquals(404, hub.get("/api/models/" + repo).statusCode());
+        assertFalse(Files.exists(data.resolve("repos/models/" + repo + ".git")));
+        assertEquals(200, hub.createRepo("org", "doomed", false).statusCode(), "the name is free again");
+        HttpResponse<byte[]> xet = hub.get("/api/models/" + repo + "/xet-write-token/main");
+        assertEquals(501, xet.statusCode());
+        assertTrue(tree(xet).get("error").asText().contains("HF_HUB_DISABLE_XET=1"));
+    }
+
     static Repository openBare(String repo) throws IOException {
         return new FileRepositoryBuilder().setGitDir(data.resolve("repos/models/" + repo + ".git").toFile()).setMustExist(true).build();
     }
