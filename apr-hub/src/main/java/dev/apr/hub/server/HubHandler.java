@@ -114,6 +114,7 @@ final class HubHandler extends Handler.Abstract {
             default -> { }
         }
         String type = RepoPaths.typeFromPlural(s.getFirst());
+        if (type != null && s.size() == 1 && m.equals("GET")) { repoApi.listRepos(ex, type); return; }
         if (type == null || s.size() < 3) return;
         String ns = s.get(1), name = s.get(2);
         List<String> rest = s.subList(3, s.size());

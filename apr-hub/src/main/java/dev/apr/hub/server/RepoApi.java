@@ -220,6 +220,45 @@ final class RepoApi {
         }
     }
 
+    /**
+     * {@code GET /api/models?author=&search=&limit=}: the repositories the caller may see, newest
+     * first is not tracked, so sorted by id; each with the info fields that need no tree walk.
+     */
+    void listRepos(Exchange ex, String type) throws IOException {
+        boolean authed = ctx.caller(ex).isPresent();
+        String author = ex.param("author"), search = ex.param("search");
+        int limit = Integer.MAX_VALUE;
+        if (ex.param("limit") != null) {
+            try {
+                limit = Math.max(0, Integer.parseInt(ex.param("limit")));
+            } catch (NumberFormatException e) {
+                throw HttpError.badRequest("Invalid limit");
+            }
+        }
+        ArrayNode out = Json.MAPPER.createArrayNode();
+        for (String id : ctx.repos().list(type)) {
+            if (out.size() >= limit) break;
+            String ns = id.substring(0, id.indexOf('/')), name = id.substring(id.indexOf('/') + 1);
+            if (author != null && !author.equals(ns)) continue;
+            if (search != null && !id.toLowerCase().contains(search.toLowerCase())) continue;
+            HubRepo repo;
+            RevCommit head;
+            try {
+                repo = ctx.repos().open(type, ns, name);
+                head = repo.resolve("HEAD");
+            } catch (HttpError e) {
+                continue; // deleted meanwhile, or not a valid name on disk
+            }
+            if (repo.isPrivate() && !authed) continue;
+            ObjectNode o = out.addObject();
+            o.put("_id", objectId(type, id)).put("id", id);
+            if (type.equals("model")) o.put("modelId", id);
+            o.put("author", ns).put("sha", head.name()).put("lastModified", iso(head)).put("private", repo.isPrivate())
+                    .put("gated", false).put("downloads", 0).put("likes", 0);
+        }
+        ex.json(200, out);
+    }
+
     // ---------------------------------------------------------------- tree and paths-info
 
     void tree(Exchange ex, String type, String ns, String name, String rev, String path) throws IOException {

@@ -82,6 +82,26 @@ final class RepoStore implements Closeable {
         deleteTree(doomed);
     }
 
+    /** Every repository of a type as "namespace/name", sorted. */
+    java.util.List<String> list(String type) throws IOException {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        Path dir = root.resolve(type + "s");
+        if (!Files.isDirectory(dir)) return out;
+        try (var namespaces = Files.newDirectoryStream(dir)) {
+            for (Path ns : namespaces) {
+                if (!Files.isDirectory(ns) || ns.getFileName().toString().startsWith(".")) continue;
+                try (var names = Files.newDirectoryStream(ns, "*.git")) {
+                    for (Path n : names) {
+                        String name = n.getFileName().toString();
+                        if (!name.startsWith(".")) out.add(ns.getFileName() + "/" + name.substring(0, name.length() - 4));
+                    }
+                }
+            }
+        }
+        java.util.Collections.sort(out);
+        return out;
+    }
+
     @Override public void close() {
         open.values().forEach(r -> r.git.close());
         open.clear();

@@ -536,6 +536,20 @@ class HubServerTest {
         assertTrue(tree(xet).get("error").asText().contains("HF_HUB_DISABLE_XET=1"));
     }
 
+    @Test
+    void createWithLicenseAndFilesCommitsThemAndListingFindsIt() {
+        HttpResponse<byte[]> r = hub.postJson("/api/repos/create", Map.of("name", "withfiles", "organization", "lic", "type", "model",
+                "license", "mit", "files", List.of(Map.of("path", "notes.txt", "encoding", "base64", "content", "bm90ZXM="))));
+        assertEquals(200, r.statusCode(), text(r));
+        assertEquals("---\nlicense: mit\n---\n", text(hub.get("/lic/withfiles/resolve/main/README.md")));
+        assertEquals("notes", text(hub.get("/lic/withfiles/resolve/main/notes.txt")));
+        assertEquals("mit", tree(hub.get("/api/models/lic/withfiles")).at("/cardData/license").asText());
+        JsonNode listed = tree(hub.get("/api/models?author=lic"));
+        assertEquals(1, listed.size());
+        assertEquals("lic/withfiles", listed.at("/0/id").asText());
+        assertTrue(listed.at("/0/sha").asText().matches("[0-9a-f]{40}"));
+    }
+
     static Repository openBare(String repo) throws IOException {
         return new FileRepositoryBuilder().setGitDir(data.resolve("repos/models/" + repo + ".git").toFile()).setMustExist(true).build();
     }
