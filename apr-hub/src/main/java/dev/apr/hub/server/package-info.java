@@ -17,6 +17,7 @@
  * POST   /api/{t}/{ns}/{name}/paths-info/{rev}            JSON {paths, expand} or form paths=..&expand=..
  * POST   /api/{t}/{ns}/{name}/preupload/{rev}             uploadMode lfs|regular, shouldIgnore, oid
  * POST   /api/{t}/{ns}/{name}/commit/{rev}                NDJSON header/file/lfsFile/deletedFile/deletedFolder or legacy JSON
+ * GET    /api/{t}?author=&amp;search=&amp;limit=              repository listing (public ones without a token)
  * GET    /api/{t}/{ns}/{name}/refs | /commits/{rev}       branches/tags | history
  * POST   /api/{t}/{ns}/{name}/branch/{b} | /tag/{rev}     create (409 when it exists); DELETE branch
  * POST   /[p/]{ns}/{name}.git/info/lfs/objects/batch      basic or multipart (chunk_size + "00001".. part URLs), verify
