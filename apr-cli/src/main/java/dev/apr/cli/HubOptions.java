@@ -1,0 +1,25 @@
+package dev.apr.cli;
+
+import dev.apr.hub.client.HubClient;
+import dev.apr.hub.client.HubSettings;
+import dev.apr.hub.client.Progress;
+import picocli.CommandLine.Option;
+
+/** {@code --endpoint} and {@code --token}, shared by the hub commands (a picocli mixin). */
+public final class HubOptions {
+    @Option(names = "--endpoint", paramLabel = "URL",
+            description = "Hub URL [HF_ENDPOINT, else the embedded hub: $APR_HOME/hub.url, else " + HubSettings.DEFAULT_EMBEDDED_ENDPOINT + "]")
+    String endpoint;
+
+    @Option(names = "--token", paramLabel = "TOKEN", description = "Hub access token [HF_TOKEN, else $HF_HOME/token]; never printed")
+    String token;
+
+    @Option(names = {"-q", "--quiet"}, description = "No progress on stderr")
+    boolean quiet;
+
+    HubSettings settings() { return HubSettings.resolve(endpoint, token); }
+
+    HubClient client() {
+        return new HubClient(settings()).progress(quiet ? Progress.NONE : Progress.to(System.err));
+    }
+}
