@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class CardTest {
 
     private static ModelCard.Spec spec(List<ModelCard.Metric> results) {
-        return new ModelCard.Spec("tiny-coder", "apache-2.0", "apr", "text-generation", List.of("en"),
+        return new ModelCard.Spec("tiny-coder", "apache-2.0", null, null, "apr", "text-generation", List.of("en"),
                 List.of("code", "apr", "java", "code"), "Qwen/Qwen2.5-Coder-0.5B-Instruct", List.of("org/corpus"), results,
                 "org/corpus", "org/corpus", null, List.of("README.md", "tiny-coder.apr", "model.safetensors", "config.json"));
     }
