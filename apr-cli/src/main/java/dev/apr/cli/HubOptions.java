@@ -14,10 +14,16 @@ public final class HubOptions {
     @Option(names = "--token", paramLabel = "TOKEN", description = "Hub access token [HF_TOKEN, else $HF_HOME/token]; never printed")
     String token;
 
+    @Option(names = "--cache-dir", paramLabel = "DIR", description = "Download cache [HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub]")
+    java.nio.file.Path cacheDir;
+
     @Option(names = {"-q", "--quiet"}, description = "No progress on stderr")
     boolean quiet;
 
-    HubSettings settings() { return HubSettings.resolve(endpoint, token); }
+    HubSettings settings() {
+        HubSettings s = HubSettings.resolve(endpoint, token);
+        return cacheDir == null ? s : new HubSettings(s.endpoint(), s.token(), cacheDir);
+    }
 
     HubClient client() {
         return new HubClient(settings()).progress(quiet ? Progress.NONE : Progress.to(System.err));

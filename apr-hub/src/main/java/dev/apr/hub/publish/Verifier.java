@@ -230,11 +230,16 @@ public final class Verifier {
         return false;
     }
 
-    /** The dtype of most weight bytes in a file (what decides the tolerance). */
+    /** The least precise dtype among the weight matrices (fewest bytes per element): it decides the tolerance. */
     static DType mainType(ModelFile f) {
-        Map<DType, Long> bytes = new HashMap<>();
-        for (Tensor t : f.tensors()) if (t.shape().length == 2) bytes.merge(t.dtype(), t.byteSize(), Long::sum);
-        return bytes.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(DType.F32);
+        DType worst = null;
+        double worstBpe = Double.MAX_VALUE;
+        for (Tensor t : f.tensors()) {
+            if (t.shape().length != 2 || t.elementCount() == 0) continue;
+            double bpe = (double) t.byteSize() / t.elementCount();
+            if (bpe < worstBpe) { worstBpe = bpe; worst = t.dtype(); }
+        }
+        return worst == null ? DType.F32 : worst;
     }
 
     // ---- a byte-level codec good enough for a smoke test --------------------------------------

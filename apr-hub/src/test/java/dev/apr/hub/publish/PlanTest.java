@@ -98,6 +98,16 @@ class PlanTest {
         }
     }
 
+    @Test void aRealLlamaCppGgufPassesTheLoaderRules() {
+        Path gguf = Path.of(System.getProperty("apr.testdata"), "qwen2-h256-q4km", "model-q4_k_m.gguf");
+        try (var f = Readers.open(gguf)) {
+            List<String> p = new java.util.ArrayList<>();
+            GgufRules.check(f, "model-q4_k_m.gguf", p);
+            assertEquals(List.of(), p, "llama.cpp made and loaded this file");
+            assertEquals(dev.apr.format.DType.Q4_K, Verifier.mainType(f));
+        }
+    }
+
     @Test void otherSpdxLicencesBecomeOtherWithNameAndLink() {
         List<String> p = new java.util.ArrayList<>();
         assertArrayEquals(new String[] {"apache-2.0", null, null}, Publisher.hubLicense("Apache-2.0", "--license", p));
