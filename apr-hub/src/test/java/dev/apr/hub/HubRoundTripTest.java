@@ -138,6 +138,9 @@ class HubRoundTripTest {
 
         List<Auditor.Check> audit = Auditor.audit(c, repo, "main", "apr", null);
         assertTrue(audit.stream().allMatch(Auditor.Check::pass), audit.toString());
+        // apr verify on what was pulled: all three load paths and the cross-format logits
+        List<dev.apr.hub.publish.Verifier.Check> verify = dev.apr.hub.publish.Verifier.verify(c, cache, repo, "main", 4);
+        assertTrue(verify.stream().noneMatch(v -> v.status() == dev.apr.hub.publish.Verifier.Status.FAIL), verify.toString());
         assertNoToken();
 
         // re-publishing the same directory uploads nothing and makes no commit

@@ -148,6 +148,22 @@ class ClientPartsTest {
         assertArrayEquals(new long[] {20, 5}, parts.get(2));
     }
 
+    @Test void paginationFollowsTheNextLink() {
+        assertEquals(java.net.URI.create("http://h:1/api/models/a/b/tree/main?cursor=xyz&recursive=true"),
+                HubClient.nextLink(List.of("<http://h:1/api/models/a/b/tree/main?cursor=xyz&recursive=true>; rel=\"next\"")));
+        assertEquals(java.net.URI.create("http://h/n"), HubClient.nextLink(List.of("<http://h/p>; rel=\"prev\", <http://h/n>; rel=\"next\"")));
+        assertNull(HubClient.nextLink(List.of()));
+    }
+
+    @Test void localModelSourcesAreUsedAsIs() throws Exception {
+        Path f = tmp.resolve("m.apr");
+        Files.writeString(f, "x");
+        assertEquals(f, HubDownloader.resolveModelSource(f.toString()));
+        assertEquals("MODEL_NOT_FOUND", assertThrows(AprException.class, () -> HubDownloader.resolveModelSource(tmp.resolve("nope.apr").toString())).code());
+        assertTrue(HubDownloader.RUN_FILES.test("org.apr") && HubDownloader.RUN_FILES.test("tokenizer.json"));
+        assertFalse(HubDownloader.RUN_FILES.test("model.safetensors") || HubDownloader.RUN_FILES.test("x-q4k.gguf"));
+    }
+
     @Test void etagsAreNormalised() {
         assertEquals("abc", HubDownloader.normaliseEtag("W/\"abc\""));
         assertEquals("abc", HubDownloader.normaliseEtag("\"abc\""));
