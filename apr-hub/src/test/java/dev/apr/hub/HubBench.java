@@ -44,7 +44,7 @@ public final class HubBench {
         long t4 = System.nanoTime();
         if (Files.mismatch(file, snap.resolve("big.safetensors")) != -1) throw new AssertionError("download differs");
         double mb = size / 1e6;
-        System.out.printf("file %.0f MB, transfer %s%n", mb, act.multipart() ? "multipart" : "basic");
+        System.out.printf("file %.0f MB, transfer %s%n", mb, !act.needsUpload() ? "none (already stored)" : act.multipart() ? "multipart" : "basic");
         System.out.printf("sha256        %.1f s  %.0f MB/s%n", (t1 - t0) / 1e9, mb / ((t1 - t0) / 1e9));
         System.out.printf("upload (PUT)  %.1f s  %.0f MB/s%n", (t2 - t1) / 1e9, mb / ((t2 - t1) / 1e9));
         System.out.printf("commit        %.2f s%n", (t3 - t2) / 1e9);

@@ -78,6 +78,16 @@ class PlanTest {
         assertTrue(m.contains("--license"), m);
     }
 
+    @Test void filesOverFiveGibAreRefusedUpFront() throws Exception {
+        Path dir = tmp.resolve("s");
+        StagingFixture.write(dir, "tiny", null, 1);
+        try (var f = new java.io.RandomAccessFile(dir.resolve("huge.gguf").toFile(), "rw")) {
+            f.setLength(Publisher.MAX_FILE_BYTES + 1);   // sparse: no disk used
+        }
+        AprException e = assertThrows(AprException.class, () -> Publisher.plan(dir, RepoId.parse("org/tiny"), Publisher.Options.defaults()));
+        assertTrue(e.getMessage().contains("huge.gguf: 5368709121 bytes is over 5 GiB"), e.getMessage());
+    }
+
     @Test void differentModelSafetensorsIsRefused() throws Exception {
         Path dir = tmp.resolve("s");
         StagingFixture.write(dir, "tiny", null, 1);
