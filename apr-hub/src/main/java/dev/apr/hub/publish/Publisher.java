@@ -299,8 +299,17 @@ public final class Publisher {
                 failure = e;
             }
             // did it land? read the head again before doing anything else
-            String head = hub.headCommit(plan.repo(), branch);
-            Map<String, HubClient.TreeEntry> now = head.equals(parent) ? remote : remoteFiles(hub, plan.repo(), head);
+            String head;
+            Map<String, HubClient.TreeEntry> now;
+            try {
+                head = hub.headCommit(plan.repo(), branch);
+                now = head.equals(parent) ? remote : remoteFiles(hub, plan.repo(), head);
+            } catch (AprException unknown) {
+                throw new AprException("PUBLISH_COMMIT_UNKNOWN", AprException.REMOTE, "commit to " + plan.repo() + "@" + branch
+                        + " failed (" + failure.getMessage() + ") and the branch head could not be read back (" + unknown.getMessage()
+                        + "); the commit either landed whole or not at all. Run apr publish again: it uploads nothing twice"
+                        + " and commits only what is missing.", unknown);
+            }
             if (!head.equals(parent) && desired.stream().allMatch(d -> d.sameAs(now.get(d.file().path())))) {
                 log.note("the commit landed although its answer was lost (" + failure.getMessage() + "); head is " + head);
                 return new Result(plan, head, null, uploaded, bytes, unchanged, paths);
