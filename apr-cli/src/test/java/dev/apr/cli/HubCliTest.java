@@ -62,8 +62,12 @@ class HubCliTest {
         hub = pb.start();
         BufferedReader r = new BufferedReader(new InputStreamReader(hub.getInputStream(), StandardCharsets.UTF_8));
         String line;
-        while ((line = r.readLine()) != null && url == null)
-            if (line.startsWith("apr hub: serving ")) url = line.substring("apr hub: serving ".length()).split(" ")[0];
+        while ((line = r.readLine()) != null) {
+            if (line.startsWith("apr hub: serving ")) {
+                url = line.substring("apr hub: serving ".length()).split(" ")[0];
+                break;
+            }
+        }
         assertNotNull(url, "hub started");
         Thread.ofVirtual().start(() -> { try { r.transferTo(java.io.Writer.nullWriter()); } catch (Exception ignored) { } });
 
