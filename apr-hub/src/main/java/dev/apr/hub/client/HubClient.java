@@ -142,17 +142,19 @@ public final class HubClient {
                 out.add(new TreeEntry(e.path("type").asText(), e.path("path").asText(), e.path("oid").asText(null),
                         e.path("size").asLong(), lfs != null && lfs.isObject() ? lfs.path("oid").asText(null) : null));
             }
-            next = nextLink(r);
+            next = nextLink(r.headers().allValues("Link"));
             if (++pages > 100_000) throw new AprException("HUB_BAD_RESPONSE", AprException.REMOTE, "list files of " + repo + ": endless pagination");
         }
         return out;
     }
 
-    static URI nextLink(HttpResponse<?> r) {
-        for (String link : r.headers().allValues("Link")) {
-            Matcher m = Pattern.compile("<([^>]+)>\\s*;\\s*rel=\"?next\"?").matcher(link);
-            if (m.find()) return URI.create(m.group(1));
-        }
+    /** The {@code rel="next"} URL of GitHub-style Link headers (§3.1), or null on the last page. */
+    static URI nextLink(List<String> linkHeaders) {
+        for (String header : linkHeaders)
+            for (String link : header.split(",(?=\\s*<)")) {
+                Matcher m = Pattern.compile("<([^>]+)>\\s*;\\s*rel=\"?next\"?").matcher(link);
+                if (m.find()) return URI.create(m.group(1));
+            }
         return null;
     }
 

@@ -19,7 +19,7 @@ public final class ModelCard {
     public record Metric(String type, double value, String name) {}
 
     /** Everything the card says. Lists may be empty; {@code baseModel}, {@code license} may be null. */
-    public record Spec(String repoName, String license, String libraryName, String pipelineTag, List<String> languages,
+    public record Spec(String repoName, String license, String licenseName, String licenseLink, String libraryName, String pipelineTag, List<String> languages,
                        List<String> tags, String baseModel, List<String> datasets, List<Metric> results,
                        String evalDatasetName, String evalDatasetType, String description, List<String> files) {}
 
@@ -27,6 +27,8 @@ public final class ModelCard {
         StringBuilder y = new StringBuilder("---\n");
         y.append("library_name: ").append(scalar(s.libraryName())).append('\n');
         if (s.license() != null) y.append("license: ").append(scalar(s.license())).append('\n');
+        if (s.licenseName() != null) y.append("license_name: ").append(scalar(s.licenseName())).append('\n');
+        if (s.licenseLink() != null) y.append("license_link: ").append(scalar(s.licenseLink())).append('\n');
         y.append("pipeline_tag: ").append(scalar(s.pipelineTag())).append('\n');
         if (!s.languages().isEmpty()) y.append("language: ").append(flow(s.languages())).append('\n');
         List<String> tags = dedupe(s.tags());

@@ -1,6 +1,7 @@
 package dev.apr.hub.publish;
 
 import dev.apr.format.AprException;
+import dev.apr.format.Spdx;
 import dev.apr.hub.client.CommitOp;
 import dev.apr.hub.client.CommitPayload;
 import dev.apr.hub.client.FileDigest;
@@ -93,8 +94,6 @@ public final class Publisher {
             if (size > MAX_FILE_BYTES)
                 problems.add(e.getKey() + ": " + size + " bytes is over 5 GiB; the Hub stores such files only through Xet, which apr does not speak yet");
         }
-        if (o.license() != null && CardRules.hubLicense(o.license()) == null)
-            problems.add("--license " + o.license() + ": not a Hub licence id (e.g. apache-2.0, mit, cc-by-4.0, llama3.2, other)");
 
         // the alias: model.safetensors shares the object of <name>.safetensors
         String named = repo.name() + ".safetensors";
@@ -147,13 +146,12 @@ public final class Publisher {
     }
 
     static ModelCard.Spec cardSpec(RepoId repo, Options o, Map<String, Object> apr, List<String> files, List<String> problems) {
-        String license = o.license() != null ? CardRules.hubLicense(o.license()) : null;
-        if (license == null && o.license() == null) {
+        String[] lic = null;
+        if (o.license() != null) lic = hubLicense(o.license(), "--license", problems);
+        else {
             String fromApr = ModelCard.findString(apr, "license");
-            license = CardRules.hubLicense(fromApr);
-            if (license == null)
-                problems.add("no licence: pass --license (a Hub licence id)" + (fromApr != null ? "; the APR says '" + fromApr + "', which is not a Hub id" : "")
-                        + " or add a README.md with license: in its front matter");
+            if (fromApr != null) lic = hubLicense(fromApr, "APR metadata 'license'", problems);
+            else problems.add("no licence: pass --license (an SPDX or Hub licence id), or add a README.md with license: in its front matter");
         }
         String base = o.baseModel() != null ? o.baseModel() : ModelCard.findString(apr, "base_model", "base_model_id");
         String dataSource = ModelCard.findString(apr, "data_source");
@@ -170,9 +168,28 @@ public final class Publisher {
         String evalName = dataSource != null ? dataSource : !datasets.isEmpty() ? datasets.get(0) : "held-out validation split";
         String evalType = !datasets.isEmpty() ? datasets.get(0) : "text";
         String description = ModelCard.findString(apr, "description");
-        return new ModelCard.Spec(repo.name(), license, o.libraryName() == null ? "apr" : o.libraryName(),
+        return new ModelCard.Spec(repo.name(), lic == null ? null : lic[0], lic == null ? null : lic[1], lic == null ? null : lic[2],
+                o.libraryName() == null ? "apr" : o.libraryName(),
                 o.pipelineTag() == null ? "text-generation" : o.pipelineTag(), List.of(), tags, base, datasets, results,
                 evalName, evalType, description, files);
+    }
+
+    /**
+     * {license, license_name, license_link} for an SPDX or Hub id: a Hub id as is; an SPDX id the
+     * Hub has no tag for becomes {@code other} with its SPDX name and link. Null (and a problem) when unknown.
+     */
+    static String[] hubLicense(String id, String field, List<String> problems) {
+        String hub = CardRules.hubLicense(id);
+        if (hub != null) return new String[] {hub, null, null};
+        try {
+            String spdx = Spdx.canonical(id, field);
+            String lower = spdx.toLowerCase(Locale.ROOT);
+            if (CardRules.HUB_LICENSES.contains(lower)) return new String[] {lower, null, null};
+            return new String[] {"other", spdx, "https://spdx.org/licenses/" + spdx + ".html"};
+        } catch (AprException e) {
+            problems.add(e.getMessage());
+            return null;
+        }
     }
 
     // ---- publish (network) -----------------------------------------------------------------
@@ -282,8 +299,17 @@ public final class Publisher {
                 failure = e;
             }
             // did it land? read the head again before doing anything else
-            String head = hub.headCommit(plan.repo(), branch);
-            Map<String, HubClient.TreeEntry> now = head.equals(parent) ? remote : remoteFiles(hub, plan.repo(), head);
+            String head;
+            Map<String, HubClient.TreeEntry> now;
+            try {
+                head = hub.headCommit(plan.repo(), branch);
+                now = head.equals(parent) ? remote : remoteFiles(hub, plan.repo(), head);
+            } catch (AprException unknown) {
+                throw new AprException("PUBLISH_COMMIT_UNKNOWN", AprException.REMOTE, "commit to " + plan.repo() + "@" + branch
+                        + " failed (" + failure.getMessage() + ") and the branch head could not be read back (" + unknown.getMessage()
+                        + "); the commit either landed whole or not at all. Run apr publish again: it uploads nothing twice"
+                        + " and commits only what is missing.", unknown);
+            }
             if (!head.equals(parent) && desired.stream().allMatch(d -> d.sameAs(now.get(d.file().path())))) {
                 log.note("the commit landed although its answer was lost (" + failure.getMessage() + "); head is " + head);
                 return new Result(plan, head, null, uploaded, bytes, unchanged, paths);

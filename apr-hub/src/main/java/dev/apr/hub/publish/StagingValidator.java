@@ -5,6 +5,7 @@ import dev.apr.format.AprException;
 import dev.apr.format.DType;
 import dev.apr.format.ModelFile;
 import dev.apr.format.Tensor;
+import dev.apr.format.TokenizerJson;
 import dev.apr.model.ModelConfig;
 
 import java.io.IOException;
@@ -38,7 +39,9 @@ public final class StagingValidator {
         for (var e : files.entrySet()) {
             String name = e.getKey();
             Path f = e.getValue();
-            if (name.endsWith(".json")) {
+            if (name.equals("tokenizer.json") || name.equals("tokenizer_config.json")) {
+                tokenizer(name, f, p);
+            } else if (name.endsWith(".json")) {
                 Object parsed = parseJson(f, name, p);
                 if (name.equals("config.json") && parsed instanceof Map<?, ?> m) {
                     @SuppressWarnings("unchecked") Map<String, Object> cm = (Map<String, Object>) m;
@@ -50,6 +53,15 @@ public final class StagingValidator {
                 String text = utf8(f, name, p);
                 if (text != null) p.addAll(CardRules.check(text, name));
             }
+        }
+        if (files.containsKey("vocab.json") && files.containsKey("merges.txt")) {
+            try {
+                TokenizerJson.readVocabMerges(files.get("vocab.json"), files.get("merges.txt"));
+            } catch (AprException ex) {
+                p.add(ex.getMessage());
+            }
+        } else if (files.containsKey("vocab.json") != files.containsKey("merges.txt")) {
+            p.add((files.containsKey("vocab.json") ? "merges.txt" : "vocab.json") + ": missing; vocab.json and merges.txt only work as a pair");
         }
         ModelConfig cfg = null;
         if (config != null) {
@@ -108,6 +120,16 @@ public final class StagingValidator {
         }
         for (String w : want.keySet()) if (st.tensor(w) == null) p.add(name + ": tensor '" + w + "' expected by config.json (" + cfg.hfArchitecture() + ") is missing");
         if (!extra.isEmpty()) p.add(name + ": tensors not in " + cfg.hfArchitecture() + ": " + extra);
+    }
+
+    /** tokenizer.json / tokenizer_config.json through apr's one tokenizer reader. */
+    private static void tokenizer(String name, Path f, List<String> p) {
+        try {
+            if (name.equals("tokenizer.json")) TokenizerJson.read(f);
+            else TokenizerJson.readConfig(f);
+        } catch (AprException ex) {
+            p.add(ex.getMessage());
+        }
     }
 
     private static Object parseJson(Path f, String name, List<String> p) {
