@@ -1,0 +1,148 @@
+package dev.apr.model.kernel;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The one shared thread pool of apr's kernels: a fixed team of worker threads that split a range
+ * of work items (matrix rows, attention heads) with the calling thread.
+ *
+ * <p>Decode calls a parallel region a few hundred times per token, so a region must start in
+ * microseconds: workers spin briefly on a generation counter before parking, and work is handed
+ * out in chunks through one atomic counter (dynamic, so a core stolen by another process does not
+ * stall the whole region). A region started from inside a region runs serially on the caller.
+ *
+ * <p>The thread count defaults to all cores; {@link #setThreads(int)} (the CLI's {@code --threads})
+ * replaces the shared pool.
+ */
+public final class Parallel {
+
+    /** Work over the half-open range [start, end). */
+    @FunctionalInterface
+    public interface Range {
+        void run(int start, int end);
+    }
+
+    private static volatile Parallel shared;
+
+    /** The shared pool, created with all cores on first use. */
+    public static Parallel shared() {
+        Parallel p = shared;
+        if (p == null) {
+            synchronized (Parallel.class) {
+                if (shared == null) shared = new Parallel(Runtime.getRuntime().availableProcessors());
+                p = shared;
+            }
+        }
+        return p;
+    }
+
+    /** Replaces the shared pool with one of {@code n} threads (n >= 1; the caller counts as one). */
+    public static synchronized void setThreads(int n) {
+        if (n < 1) throw new IllegalArgumentException("threads must be >= 1, got " + n);
+        Parallel old = shared;
+        if (old != null && old.threads == n) return;
+        shared = new Parallel(n);
+        if (old != null) old.shutdown();
+    }
+
+    /** Convenience: {@code shared().forRange(n, grain, body)}. */
+    public static void range(int n, int grain, Range body) {
+        shared().forRange(n, grain, body);
+    }
+
+    private static final long SPIN_NANOS = 200_000;   // spin this long before parking (decode gaps are shorter)
+
+    /** One parallel region: its own counters, so a worker that wakes late cannot touch the next one. */
+    private static final class Region {
+        final Range body;
+        final int n, grain;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger done = new AtomicInteger();
+        volatile Throwable failure;
+
+        Region(Range body, int n, int grain) { this.body = body; this.n = n; this.grain = grain; }
+
+        void work() {
+            for (int start; (start = next.getAndAdd(grain)) < n; ) {
+                int end = Math.min(n, start + grain);
+                try {
+                    if (failure == null) body.run(start, end);
+                } catch (Throwable t) {
+                    failure = t;
+                } finally {
+                    done.addAndGet(end - start);
+                }
+            }
+        }
+    }
+
+    private final int threads;
+    private final Thread[] workers;
+    private volatile Region region;                    // the region in progress (or the last one)
+    private volatile boolean stopped;
+    private final AtomicInteger busy = new AtomicInteger();
+
+    private Parallel(int threads) {
+        this.threads = threads;
+        this.workers = new Thread[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            Thread t = new Thread(this::workerLoop, "apr-kernel-" + (i + 1));
+            t.setDaemon(true);
+            workers[i] = t;
+            t.start();
+        }
+    }
+
+    public int threads() { return threads; }
+
+    /**
+     * Runs {@code body} over [0, n) in chunks of {@code grain} items (the last may be shorter),
+     * spread over the pool; returns when all are done. An exception from any chunk is rethrown.
+     */
+    public void forRange(int n, int grain, Range body) {
+        if (n <= 0) return;
+        grain = Math.max(1, grain);
+        if (workers.length == 0 || n <= grain || !busy.compareAndSet(0, 1)) {
+            body.run(0, n);   // serial: one chunk, one thread, or called from inside a region
+            return;
+        }
+        try {
+            Region r = new Region(body, n, grain);
+            region = r;
+            for (Thread w : workers) LockSupport.unpark(w);
+            r.work();
+            long spins = 0;
+            while (r.done.get() < n) {
+                if (++spins < 100_000) Thread.onSpinWait();
+                else Thread.yield();
+            }
+            Throwable f = r.failure;
+            if (f instanceof RuntimeException re) throw re;
+            if (f instanceof Error e) throw e;
+            if (f != null) throw new RuntimeException(f);
+        } finally {
+            busy.set(0);
+        }
+    }
+
+    private void workerLoop() {
+        Region seen = null;
+        while (!stopped) {
+            long spinStart = System.nanoTime();
+            Region r;
+            while ((r = region) == seen && !stopped) {
+                if (System.nanoTime() - spinStart < SPIN_NANOS) Thread.onSpinWait();
+                else LockSupport.park(this);
+            }
+            if (r == null || stopped) continue;
+            seen = r;
+            r.work();
+        }
+    }
+
+    private void shutdown() {
+        stopped = true;
+        for (Thread w : workers) LockSupport.unpark(w);
+    }
+}

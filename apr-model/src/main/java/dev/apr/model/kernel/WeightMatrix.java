@@ -1,0 +1,182 @@
+package dev.apr.model.kernel;
+
+import dev.apr.format.AprException;
+import dev.apr.format.DType;
+import dev.apr.format.Tensor;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * A weight matrix {@code [rows, cols]} read in place from its stored bytes (usually a slice of a
+ * memory-mapped file): F32, F16, BF16, Q8_0, Q5_0, Q4_K or Q6_K. Quantized blocks are dequantized
+ * inside the dot product, in registers; the tensor is never expanded into a float copy.
+ *
+ * <p>Activations stay float32 (no 8-bit activation quantization as llama.cpp does): the result is
+ * the exact dot product of the dequantized weights with the activations, up to float rounding.
+ *
+ * <ul>
+ *   <li>{@link #matvec} — decode: one token, rows split over the shared pool;</li>
+ *   <li>{@link #matmul} — prefill: T tokens; a tile of 4 rows is dequantized once into a small
+ *       per-thread buffer and reused by a register-blocked 4×4 kernel across all tokens;</li>
+ *   <li>{@link #row} — one row as floats (embedding lookup).</li>
+ * </ul>
+ */
+public abstract class WeightMatrix {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    /** The quantized vector kernels need 8 or 16 float lanes (AVX2 / AVX-512); others use scalar code. */
+    static final boolean VECTOR_QUANTS = L == 8 || L == 16;
+    static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    final String name;
+    final DType dtype;
+    final MemorySegment data;
+    final int rows, cols;
+    final long rowBytes;
+
+    WeightMatrix(String name, DType dtype, MemorySegment data, int rows, int cols) {
+        this.name = name;
+        this.dtype = dtype;
+        this.data = data;
+        this.rows = rows;
+        this.cols = cols;
+        this.rowBytes = dtype.byteSize(cols);
+    }
+
+    /** Wraps a 1-D or 2-D tensor as a matrix (a 1-D tensor is one row). */
+    public static WeightMatrix of(Tensor t) {
+        if (t.shape().length > 2 || t.shape().length == 0)
+            throw AprException.badInput("BAD_TENSOR_SHAPE", t.name() + ": shape: expected 1 or 2 dimensions, got " + t.shapeString());
+        long cols = t.cols(), rows = t.rows();
+        return of(t.name(), t.dtype(), t.data(), rows, cols);
+    }
+
+    /** Wraps {@code rows × cols} elements of {@code dtype} stored row-major in {@code data}. */
+    public static WeightMatrix of(String name, DType dtype, MemorySegment data, long rows, long cols) {
+        if (rows <= 0 || cols <= 0 || rows > Integer.MAX_VALUE || cols > Integer.MAX_VALUE)
+            throw AprException.badInput("BAD_TENSOR_SHAPE", name + ": shape: expected positive dims below 2^31, got [" + rows + ", " + cols + "]");
+        long rowBytes = dtype.byteSize(cols);
+        if (rowBytes < 0)
+            throw AprException.badInput("BAD_TENSOR_SHAPE", name + ": row length: expected a multiple of the "
+                    + dtype + " block size " + dtype.blockSize + ", got " + cols);
+        long need = Math.multiplyExact(rowBytes, rows);
+        if (data.byteSize() != need)
+            throw AprException.badInput("BAD_TENSOR_SIZE", name + ": byte size: expected " + need + " for "
+                    + dtype + " [" + rows + ", " + cols + "], got " + data.byteSize());
+        int r = (int) rows, c = (int) cols;
+        return switch (dtype) {
+            case F32 -> new FloatMatrices.F32(name, data, r, c);
+            case F16 -> new FloatMatrices.F16(name, data, r, c);
+            case BF16 -> new FloatMatrices.BF16(name, data, r, c);
+            case Q8_0 -> new QuantMatrices.Q8_0(name, data, r, c);
+            case Q5_0 -> new QuantMatrices.Q5_0(name, data, r, c);
+            case Q4_K -> new QuantMatrices.Q4_K(name, data, r, c);
+            case Q6_K -> new QuantMatrices.Q6_K(name, data, r, c);
+            default -> throw AprException.badInput("UNSUPPORTED_DTYPE", name + ": dtype: expected one of F32, F16, BF16, "
+                    + "Q8_0, Q5_0, Q4_K, Q6_K, got " + dtype);
+        };
+    }
+
+    public String name() { return name; }
+    public DType dtype() { return dtype; }
+    public int rows() { return rows; }
+    public int cols() { return cols; }
+    /** Bytes of stored weights (what one full matvec must read). */
+    public long byteSize() { return data.byteSize(); }
+
+    // ---- what each dtype implements --------------------------------------------------------
+
+    /** y[yOff + r] = row r · x[xOff .. xOff+cols) for r in [r0, r1). */
+    abstract void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1);
+
+    /** Writes row r, dequantized, to dst[off .. off+cols). */
+    public abstract void row(int r, float[] dst, int off);
+
+    // ---- decode and prefill ------------------------------------------------------------------
+
+    /** Rows per parallel chunk: enough work (about 64 KiB of weights) to amortize the hand-off. */
+    private int grain() {
+        return (int) Math.max(1, Math.min(rows, (64 * 1024) / Math.max(1, rowBytes)));
+    }
+
+    /** {@code y[yOff + r] = Σ_c W[r, c]·x[xOff + c]} for every row r: one token. */
+    public void matvec(float[] x, int xOff, float[] y, int yOff) {
+        checkX(x, xOff, 1);
+        Parallel.range(rows, grain(), (r0, r1) -> dotRows(x, xOff, y, yOff, r0, r1));
+    }
+
+    /** Single-threaded matvec over rows [r0, r1) (for callers that parallelize themselves). */
+    public void matvecRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
+        dotRows(x, xOff, y, yOff, r0, r1);
+    }
+
+    /**
+     * Prefill: {@code y[t*rows + r] = W[r]·x[t*cols ..]} for T tokens (x is {@code [T, cols]},
+     * y is {@code [T, rows]}). Every output element is the same dot product as {@link #matvec}
+     * computes, summed in a different order (float rounding differs in the last bits).
+     */
+    public void matmul(float[] x, int tokens, float[] y) {
+        checkX(x, 0, tokens);
+        if (y.length < (long) tokens * rows)
+            throw new IllegalArgumentException(name + ": output holds " + y.length + " floats, need " + (long) tokens * rows);
+        if (tokens < 4) {
+            for (int t = 0; t < tokens; t++) {
+                int tt = t;
+                Parallel.range(rows, grain(), (r0, r1) -> dotRows(x, tt * cols, y, tt * rows, r0, r1));
+            }
+            return;
+        }
+        int tiles = (rows + 3) / 4;
+        int threads = Parallel.shared().threads();
+        int grain = Math.max(1, Math.min(8, tiles / (4 * threads)));
+        Parallel.range(tiles, grain, (t0, t1) -> {
+            float[] w = SCRATCH.get();
+            if (w.length < 4 * cols) SCRATCH.set(w = new float[4 * cols]);
+            float[] out = new float[16];
+            for (int tile = t0; tile < t1; tile++) {
+                int r = tile * 4, nr = Math.min(4, rows - r);
+                for (int i = 0; i < nr; i++) row(r + i, w, i * cols);
+                tileTimesTokens(w, nr, x, tokens, y, r, out);
+            }
+        });
+    }
+
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** y[t, r0 + i] = w_i · x_t for the nr (≤ 4) dequantized rows in w and every token t. */
+    private void tileTimesTokens(float[] w, int nr, float[] x, int tokens, float[] y, int r0, float[] out) {
+        int k = cols, kv = k - k % L;
+        int t = 0;
+        if (nr == 4) {
+            for (; t + 4 <= tokens; t += 4) {
+                Gemm.dot4x4(x, t * k, w, 0, k, kv, out);
+                for (int a = 0; a < 4; a++)
+                    for (int b = 0; b < 4; b++) y[(t + a) * rows + r0 + b] = out[a * 4 + b];
+            }
+        }
+        for (; t < tokens; t++)
+            for (int i = 0; i < nr; i++) y[t * rows + r0 + i] = Gemm.dot(x, t * k, w, i * k, k);
+    }
+
+    private void checkX(float[] x, int xOff, int tokens) {
+        if (xOff < 0 || xOff + (long) tokens * cols > x.length)
+            throw new IllegalArgumentException(name + ": input holds " + x.length + " floats, need "
+                    + (long) tokens * cols + " at offset " + xOff);
+    }
+
+    static float f16(MemorySegment s, long off) {
+        return Float.float16ToFloat(s.get(SHORT_LE, off));
+    }
+
+    static float reduce(FloatVector v) { return v.reduceLanes(VectorOperators.ADD); }
+
+    @Override public String toString() { return name + " " + dtype + " [" + rows + ", " + cols + "]"; }
+}

@@ -1,0 +1,172 @@
+package dev.apr.model;
+
+import dev.apr.format.DType;
+import dev.apr.format.Floats;
+import dev.apr.model.kernel.WeightMatrix;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Each in-place kernel against hand-computed blocks (spec §3) and against dequantize-then-dot. */
+class WeightMatrixTest {
+
+    private static WeightMatrix matrix(DType t, byte[] raw, int rows, int cols) {
+        // one byte off an aligned address: kernels must not assume aligned blocks
+        MemorySegment seg = Arena.ofAuto().allocate(raw.length + 1, 64).asSlice(1);
+        MemorySegment.copy(raw, 0, seg, ValueLayout.JAVA_BYTE, 0, raw.length);
+        return WeightMatrix.of("w", t, seg, rows, cols);
+    }
+
+    private static float[] row(WeightMatrix m, int r) {
+        float[] out = new float[m.cols()];
+        m.row(r, out, 0);
+        return out;
+    }
+
+    @Test
+    void q8_0HandBlock() {
+        byte[] b = new byte[34];
+        QuantTestBlocks.putHalf(b, 0, 0.5f);
+        b[2] = 1; b[3] = -2; b[4] = 127; b[5] = -128;
+        float[] w = row(matrix(DType.Q8_0, b, 1, 32), 0);
+        assertEquals(0.5f, w[0]); assertEquals(-1f, w[1]); assertEquals(63.5f, w[2]); assertEquals(-64f, w[3]); assertEquals(0f, w[4]);
+    }
+
+    @Test
+    void q5_0HandBlock() {
+        byte[] b = new byte[22];
+        QuantTestBlocks.putHalf(b, 0, 0.25f);
+        b[2] = 1;          // qh bit 0
+        b[4] = 1;          // qh bit 16
+        b[6] = 0x3A;       // element 0: low nibble 10, element 16: high nibble 3
+        float[] w = row(matrix(DType.Q5_0, b, 1, 32), 0);
+        assertEquals(0.25f * 10, w[0]);     // (10 | 16) - 16
+        assertEquals(0.25f * 3, w[16]);     // (3 | 16) - 16
+        assertEquals(0.25f * -16, w[1]);    // (0 | 0) - 16
+        assertEquals(0.25f * -16, w[17]);
+    }
+
+    @Test
+    void q4_KHandBlock() {
+        byte[] b = new byte[144];
+        QuantTestBlocks.putHalf(b, 0, 1.0f);   // d
+        QuantTestBlocks.putHalf(b, 2, 0.5f);   // dmin
+        // sub-block 0: sc 3, m 2; sub-block 1: sc 5, m 1; sub-block 4: sc 37, m 19 (6-bit split packing)
+        b[4] = (byte) (3 | (37 >> 4) << 6);
+        b[8] = (byte) (2 | (19 >> 4) << 6);
+        b[5] = 5; b[9] = 1;
+        b[12] = (byte) ((37 & 0xF) | (19 & 0xF) << 4);
+        b[16] = (byte) 0x97;        // element 0: nibble 7 (sub-block 0); element 32: nibble 9 (sub-block 1)
+        b[16 + 64] = 0x0B;          // element 128: nibble 11 (sub-block 4)
+        float[] w = row(matrix(DType.Q4_K, b, 1, 256), 0);
+        assertEquals(3 * 7 - 0.5f * 2, w[0]);
+        assertEquals(5 * 9 - 0.5f * 1, w[32]);
+        assertEquals(37 * 11 - 0.5f * 19, w[128]);
+        assertEquals(-0.5f * 2, w[1]);       // nibble 0 in sub-block 0: just the min
+        float[] ref = new float[256];
+        QuantTestBlocks.dequant(DType.Q4_K, b, 0, 256, ref, 0);
+        assertArrayEquals(ref, w, 0f);
+    }
+
+    @Test
+    void q6_KHandBlock() {
+        byte[] b = new byte[210];
+        QuantTestBlocks.putHalf(b, 208, 0.5f);
+        b[192] = 2; b[192 + 2] = -3; b[192 + 4] = 7; b[192 + 6] = 1;   // scales of elements 0, 32, 64, 96
+        b[0] = 0x21;                       // ql[0]: q1 low 1, q3 low 2
+        b[32] = 0x05;                      // ql[32]: q2 low 5, q4 low 0
+        b[128] = (byte) (3 | 1 << 2 | 2 << 4 | 3 << 6);   // qh[0]: high bits of q1..q4
+        float[] w = row(matrix(DType.Q6_K, b, 1, 256), 0);
+        assertEquals(0.5f * 2 * (49 - 32), w[0]);
+        assertEquals(0.5f * -3 * (21 - 32), w[32]);
+        assertEquals(0.5f * 7 * (34 - 32), w[64]);
+        assertEquals(0.5f * 1 * (48 - 32), w[96]);
+        assertEquals(0.5f * 2 * -32, w[1]);
+        float[] ref = new float[256];
+        QuantTestBlocks.dequant(DType.Q6_K, b, 0, 256, ref, 0);
+        for (int i = 0; i < 256; i++) assertEquals(ref[i], w[i], Math.abs(ref[i]) * 1e-6f, "element " + i);
+    }
+
+    @Test
+    void quantKernelsEqualDequantizeThenDot() {
+        Random r = new Random(11);
+        int rows = 9, cols = 512, tokens = 6;
+        for (DType t : new DType[] {DType.Q8_0, DType.Q5_0, DType.Q4_K, DType.Q6_K}) {
+            byte[] raw = QuantTestBlocks.randomBlocks(t, rows, cols, r);
+            WeightMatrix m = matrix(t, raw, rows, cols);
+            float[] deq = new float[rows * cols];
+            QuantTestBlocks.dequant(t, raw, 0, rows * cols, deq, 0);
+            for (int i = 0; i < rows; i++) {
+                float[] w = row(m, i);
+                for (int c = 0; c < cols; c++)
+                    assertEquals(deq[i * cols + c], w[c], Math.abs(deq[i * cols + c]) * 2e-7f, t + " row " + i + " col " + c);
+            }
+            checkProducts(t.toString(), m, deq, rows, cols, tokens, r);
+        }
+    }
+
+    @Test
+    void floatKernelsReadExactValues() {
+        Random r = new Random(12);
+        int rows = 7, cols = 70;   // not a multiple of the vector length: scalar tails too
+        for (DType t : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+            float[] v = new float[rows * cols];
+            for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian() * (i % 5 == 0 ? 1e-6f : 1f);
+            v[3] = -0f; v[4] = 6.0e-8f; v[5] = -65504f;   // F16 signed zero, subnormal, max
+            MemoryModelFile f = new MemoryModelFile("memory").put("w", t, new long[] {rows, cols}, v);
+            WeightMatrix m = WeightMatrix.of(f.tensor("w"));
+            float[] exact = new float[v.length];
+            for (int i = 0; i < v.length; i++)
+                exact[i] = switch (t) {
+                    case F16 -> Floats.f16ToF32(Floats.f32ToF16(v[i]));
+                    case BF16 -> Floats.bf16ToF32(Floats.f32ToBf16(v[i]));
+                    default -> v[i];
+                };
+            for (int i = 0; i < rows; i++) {
+                float[] w = row(m, i);
+                for (int c = 0; c < cols; c++)
+                    assertEquals(Float.floatToIntBits(exact[i * cols + c]), Float.floatToIntBits(w[c]), t + " [" + i + "," + c + "]");
+            }
+            checkProducts(t.toString(), m, exact, rows, cols, 5, r);
+            f.close();
+        }
+    }
+
+    /** matvec and matmul equal the double-precision dot of the dequantized rows. */
+    private static void checkProducts(String what, WeightMatrix m, float[] deq, int rows, int cols, int tokens, Random r) {
+        float[] x = new float[tokens * cols];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        float[] yBatch = new float[tokens * rows];
+        m.matmul(x, tokens, yBatch);
+        for (int t = 0; t < tokens; t++) {
+            float[] y = new float[rows];
+            m.matvec(x, t * cols, y, 0);
+            for (int i = 0; i < rows; i++) {
+                double e = 0, mag = 0;
+                for (int c = 0; c < cols; c++) {
+                    e += (double) deq[i * cols + c] * x[t * cols + c];
+                    mag += Math.abs((double) deq[i * cols + c] * x[t * cols + c]);
+                }
+                assertEquals(e, y[i], 1e-6 * mag + 1e-12, what + " matvec row " + i);
+                assertEquals(e, yBatch[t * rows + i], 1e-6 * mag + 1e-12, what + " matmul token " + t + " row " + i);
+            }
+        }
+    }
+
+    @Test
+    void refusesWrongByteSizeAndRowLength() {
+        MemorySegment seg = Arena.ofAuto().allocate(100);
+        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.apr.format.AprException.class,
+                () -> WeightMatrix.of("blk.0.attn_q.weight", DType.Q8_0, seg, 2, 64));
+        assertEquals("BAD_TENSOR_SIZE", e.code());
+        e = org.junit.jupiter.api.Assertions.assertThrows(dev.apr.format.AprException.class,
+                () -> WeightMatrix.of("blk.0.ffn_up.weight", DType.Q4_K, seg, 1, 896));
+        assertEquals("BAD_TENSOR_SHAPE", e.code());
+    }
+}

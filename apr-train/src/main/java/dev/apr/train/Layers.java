@@ -1,0 +1,206 @@
+package dev.apr.train;
+
+import dev.apr.train.kernel.Ops;
+import dev.apr.train.kernel.Parallel;
+
+import java.util.Arrays;
+
+/**
+ * The training ops, forward and backward side by side, on plain float arrays of {@code rows}
+ * rows (rows = batch * seq, row n is position n % seq of sequence n / seq). Backward functions
+ * ADD into their gradient outputs. Each is checked against finite differences of a
+ * double-precision reference in the tests.
+ */
+final class Layers {
+    private Layers() {}
+
+    // ---- RMSNorm -------------------------------------------------------------------------
+
+    /** y = x / sqrt(mean(x^2) + eps) * w, per row of width c; keeps 1/rms per row. */
+    static void rmsnorm(float[] y, float[] rstd, float[] x, float[] w, int wOff, int rows, int c, float eps) {
+        Parallel.range(rows, 16, (a, b) -> {
+            for (int n = a; n < b; n++) {
+                float r = (float) (1.0 / Math.sqrt(Ops.sumSquares(x, n * c, c) / c + eps));
+                rstd[n] = r;
+                for (int i = 0; i < c; i++) y[n * c + i] = x[n * c + i] * r * w[wOff + i];
+            }
+        });
+    }
+
+    /** dx += r * (dy*w) - x * r^3 / c * sum(dy*w*x);  dw += sum_rows dy * x * r. */
+    static void rmsnormBackward(float[] dx, float[] dw, int dwOff, float[] dy, float[] x, float[] rstd,
+                                float[] w, int wOff, int rows, int c) {
+        Parallel.range(rows, 16, (a, b) -> {
+            for (int n = a; n < b; n++) {
+                int o = n * c;
+                float r = rstd[n];
+                double dot = 0;
+                for (int i = 0; i < c; i++) dot += (double) dy[o + i] * w[wOff + i] * x[o + i];
+                float c2 = (float) (dot * r * r * r / c);
+                for (int i = 0; i < c; i++) dx[o + i] += r * dy[o + i] * w[wOff + i] - x[o + i] * c2;
+            }
+        });
+        // a column sum over rows, split by columns so threads never share an element
+        Parallel.range(c, 16, (a, b) -> {
+            for (int n = 0; n < rows; n++) {
+                float r = rstd[n];
+                int o = n * c;
+                for (int i = a; i < b; i++) dw[dwOff + i] += dy[o + i] * x[o + i] * r;
+            }
+        });
+    }
+
+    // ---- RoPE (HF rotate-half) ----------------------------------------------------------
+
+    /** cos/sin tables [seq, hd/2]: angle = position / theta^(2i/hd). */
+    static float[][] ropeTables(int seq, int hd, double theta) {
+        float[] cos = new float[seq * hd / 2], sin = new float[seq * hd / 2];
+        for (int t = 0; t < seq; t++)
+            for (int i = 0; i < hd / 2; i++) {
+                double a = t / Math.pow(theta, (2.0 * i) / hd);
+                cos[t * hd / 2 + i] = (float) Math.cos(a);
+                sin[t * hd / 2 + i] = (float) Math.sin(a);
+            }
+        return new float[][] {cos, sin};
+    }
+
+    /**
+     * In place on [rows, heads*hd]: pairs (i, i + hd/2) turn by their angle. {@code inverse}
+     * applies the transposed rotation, which is the backward pass of a rotation.
+     */
+    static void rope(float[] x, int rows, int seq, int heads, int hd, float[] cos, float[] sin, boolean inverse) {
+        int half = hd / 2, width = heads * hd;
+        Parallel.range(rows, 16, (a, b) -> {
+            for (int n = a; n < b; n++) {
+                int t = n % seq;
+                for (int h = 0; h < heads; h++) {
+                    int base = n * width + h * hd;
+                    for (int i = 0; i < half; i++) {
+                        float co = cos[t * half + i], s = inverse ? -sin[t * half + i] : sin[t * half + i];
+                        float x1 = x[base + i], x2 = x[base + i + half];
+                        x[base + i] = x1 * co - x2 * s;
+                        x[base + i + half] = x2 * co + x1 * s;
+                    }
+                }
+            }
+        });
+    }
+
+    // ---- causal grouped-query attention -------------------------------------------------
+
+    /**
+     * O[rows, H*hd] = softmax(Q K^T / sqrt(hd), causal) V, K/V heads shared by groups of H/KV query
+     * heads. Keeps the log-sum-exp of each score row [batch, H, seq] so the backward pass can
+     * recompute the probabilities. One task per (sequence, kv head).
+     */
+    static void attention(float[] O, float[] lse, float[] Q, float[] K, float[] V,
+                          int batch, int seq, int H, int KV, int hd) {
+        int group = H / KV, qd = H * hd, kvd = KV * hd;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        Parallel.range(batch * KV, 1, (a, b) -> {
+            float[] p = new float[seq];
+            for (int task = a; task < b; task++) {
+                int bt = task / KV, kvh = task % KV;
+                for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+                    for (int t = 0; t < seq; t++) {
+                        int qo = (bt * seq + t) * qd + h * hd;
+                        float m = Float.NEGATIVE_INFINITY;
+                        for (int t2 = 0; t2 <= t; t2++) {
+                            float s = Ops.dot(Q, qo, K, (bt * seq + t2) * kvd + kvh * hd, hd) * scale;
+                            p[t2] = s;
+                            if (s > m) m = s;
+                        }
+                        double sum = 0;
+                        for (int t2 = 0; t2 <= t; t2++) {
+                            float e = (float) Math.exp(p[t2] - m);
+                            p[t2] = e;
+                            sum += e;
+                        }
+                        float inv = (float) (1.0 / sum);
+                        Arrays.fill(O, qo, qo + hd, 0f);
+                        for (int t2 = 0; t2 <= t; t2++)
+                            Ops.axpy(p[t2] * inv, V, (bt * seq + t2) * kvd + kvh * hd, O, qo, hd);
+                        lse[(bt * H + h) * seq + t] = (float) (m + Math.log(sum));
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * Adds dQ, dK, dV given dO. With P recomputed from the saved log-sum-exp:
+     * dV += P^T dO; dP = dO V^T; dS = P ∘ (dP - rowsum(dO ∘ O)); dQ += dS K / sqrt(hd); dK += dS^T Q / sqrt(hd).
+     */
+    static void attentionBackward(float[] dQ, float[] dK, float[] dV, float[] dO,
+                                  float[] O, float[] lse, float[] Q, float[] K, float[] V,
+                                  int batch, int seq, int H, int KV, int hd) {
+        int group = H / KV, qd = H * hd, kvd = KV * hd;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        Parallel.range(batch * KV, 1, (a, b) -> {
+            for (int task = a; task < b; task++) {
+                int bt = task / KV, kvh = task % KV;
+                for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+                    for (int t = 0; t < seq; t++) {
+                        int qo = (bt * seq + t) * qd + h * hd;
+                        float lseT = lse[(bt * H + h) * seq + t];
+                        float dDotO = Ops.dot(dO, qo, O, qo, hd);
+                        for (int t2 = 0; t2 <= t; t2++) {
+                            int ko = (bt * seq + t2) * kvd + kvh * hd;
+                            float pr = (float) Math.exp(Ops.dot(Q, qo, K, ko, hd) * scale - lseT);
+                            float dp = Ops.dot(dO, qo, V, ko, hd);
+                            float ds = pr * (dp - dDotO) * scale;
+                            Ops.axpy(ds, K, ko, dQ, qo, hd);
+                            Ops.axpy(ds, Q, qo, dK, ko, hd);
+                            Ops.axpy(pr, dO, qo, dV, ko, hd);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    // ---- SwiGLU --------------------------------------------------------------------------
+
+    static float silu(float x) { return x / (1f + (float) Math.exp(-x)); }
+
+    /** h = silu(g) * u, elementwise over n values. */
+    static void swiglu(float[] h, float[] g, float[] u, int n) {
+        Parallel.range(n, 4096, (a, b) -> {
+            for (int i = a; i < b; i++) h[i] = silu(g[i]) * u[i];
+        });
+    }
+
+    /** dg = dh * u * silu'(g), du = dh * silu(g) (overwritten, not added); silu'(g) = s (1 + g (1 - s)). */
+    static void swigluBackward(float[] dg, float[] du, float[] dh, float[] g, float[] u, int n) {
+        Parallel.range(n, 4096, (a, b) -> {
+            for (int i = a; i < b; i++) {
+                float s = 1f / (1f + (float) Math.exp(-g[i]));
+                du[i] = dh[i] * g[i] * s;
+                dg[i] = dh[i] * u[i] * s * (1f + g[i] * (1f - s));
+            }
+        });
+    }
+
+    // ---- cross-entropy on one chunk of logits -------------------------------------------
+
+    /**
+     * For each of {@code n} rows of logits [n, vocab]: returns the row losses
+     * (log-sum-exp - logit[target]) in {@code rowLoss}; with {@code g != 0} replaces the logits by
+     * g * (softmax - onehot(target)), the gradient of g * loss.
+     */
+    static void crossEntropy(float[] logits, int n, int vocab, int[] targets, int tOff, double[] rowLoss, float g) {
+        Parallel.range(n, 1, (a, b) -> {
+            for (int i = a; i < b; i++) {
+                int o = i * vocab, target = targets[tOff + i];
+                float m = Ops.max(logits, o, vocab);
+                float zt = logits[o + target];
+                double sum = Ops.expShiftSum(logits, o, vocab, m);
+                rowLoss[i] = Math.log(sum) + m - zt;
+                if (g != 0f) {
+                    Ops.scale(logits, o, vocab, (float) (g / sum));
+                    logits[o + target] -= g;
+                }
+            }
+        });
+    }
+}

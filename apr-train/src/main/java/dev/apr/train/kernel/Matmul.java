@@ -1,0 +1,150 @@
+package dev.apr.train.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * fp32 matrix multiply for training: {@code C[M,N] += A[M,K] · B[K,N]}, GotoBLAS style.
+ *
+ * <p>One kernel serves forward and backward: A is read through two strides (so {@code dout^T}
+ * needs no transposed copy), B and C are row-major with a leading dimension. A is packed into a
+ * small k-major buffer per block (so the micro-kernel reads it contiguously whatever its strides),
+ * B is streamed from a cache-sized block [KC x NC], and the micro-kernel keeps a 4 x 64 tile of C
+ * in 16 vector registers: per k, 4 broadcasts and 4 loads feed 16 fused multiply-adds.
+ * Rows of C are split over the thread team, so no two threads write the same element.
+ */
+public final class Matmul {
+    private Matmul() {}
+
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    static final int MR = 4;            // rows of the micro-tile
+    static final int NR = 4 * L;        // columns of the micro-tile (64 with AVX-512)
+    static final int KC = 256;          // depth of a block: A panel MC x KC and B block KC x NC stay in L2
+    static final int NC = 512;
+    static final int MC = 64;
+
+    private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[MC * KC]);
+
+    /**
+     * {@code C(i,j) (+)= sum_k A(i,k) B(k,j)} where {@code A(i,k) = a[aOff + i*ars + k*acs]},
+     * {@code B(k,j) = b[bOff + k*ldb + j]}, {@code C(i,j) = c[cOff + i*ldc + j]}.
+     * With {@code accumulate == false} C is overwritten.
+     */
+    public static void gemm(int m, int n, int k,
+                            float[] a, int aOff, int ars, int acs,
+                            float[] b, int bOff, int ldb,
+                            float[] c, int cOff, int ldc, boolean accumulate) {
+        if (m <= 0 || n <= 0) return;
+        // split rows in multiples of MR; aim for a few chunks per thread
+        int threads = Parallel.threads();
+        int g = Math.max(MR, (m / (2 * threads) + MR - 1) / MR * MR);
+        if ((long) m * n * k < 1 << 16) g = m;           // tiny: not worth a fork
+        final int grain = g;
+        Parallel.range((m + grain - 1) / grain, 1, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                int i0 = t * grain, i1 = Math.min(m, i0 + grain);
+                if (!accumulate) for (int i = i0; i < i1; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+                if (k > 0) block(i0, i1, n, k, a, aOff, ars, acs, b, bOff, ldb, c, cOff, ldc);
+            }
+        });
+    }
+
+    /** Rows [i0, i1) of C, single thread. */
+    private static void block(int i0, int i1, int n, int k,
+                              float[] a, int aOff, int ars, int acs,
+                              float[] b, int bOff, int ldb,
+                              float[] c, int cOff, int ldc) {
+        float[] ap = PACK.get();
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                for (int ic = i0; ic < i1; ic += MC) {
+                    int mc = Math.min(MC, i1 - ic);
+                    pack(ap, mc, kc, a, aOff + ic * ars + pc * acs, ars, acs);
+                    panel(mc, nc, kc, ap, b, bOff + pc * ldb + jc, ldb, c, cOff + ic * ldc + jc, ldc);
+                }
+            }
+        }
+    }
+
+    /** Packs A[mc x kc] into micro-panels of MR rows, k-major: ap[p*MR*kc + kk*MR + r]; short panels padded with 0. */
+    private static void pack(float[] ap, int mc, int kc, float[] a, int off, int ars, int acs) {
+        for (int p = 0; p < mc; p += MR) {
+            int base = p * kc;
+            int rows = Math.min(MR, mc - p);
+            for (int r = 0; r < MR; r++) {
+                if (r < rows) {
+                    int src = off + (p + r) * ars;
+                    for (int kk = 0; kk < kc; kk++) ap[base + kk * MR + r] = a[src + kk * acs];
+                } else {
+                    for (int kk = 0; kk < kc; kk++) ap[base + kk * MR + r] = 0f;
+                }
+            }
+        }
+    }
+
+    private static void panel(int mc, int nc, int kc, float[] ap, float[] b, int bOff, int ldb,
+                              float[] c, int cOff, int ldc) {
+        int j = 0;
+        for (; j + NR <= nc; j += NR) {
+            int p = 0;
+            for (; p + MR <= mc; p += MR) kernel4x4(kc, ap, p * kc, b, bOff + j, ldb, c, cOff + p * ldc + j, ldc);
+            for (; p < mc; p++) kernelRow(kc, ap, p - p % MR, p % MR, NR, b, bOff + j, ldb, c, cOff + p * ldc + j);
+        }
+        for (; j + L <= nc; j += L) {
+            for (int p = 0; p < mc; p++) kernelRow(kc, ap, p - p % MR, p % MR, L, b, bOff + j, ldb, c, cOff + p * ldc + j);
+        }
+        for (; j < nc; j++) {                                    // scalar column tail
+            for (int p = 0; p < mc; p++) {
+                int base = (p - p % MR) * kc, r = p % MR;
+                float s = 0f;
+                for (int kk = 0; kk < kc; kk++) s += ap[base + kk * MR + r] * b[bOff + kk * ldb + j];
+                c[cOff + p * ldc + j] += s;
+            }
+        }
+    }
+
+    /** The 4 x 64 micro-kernel: 16 accumulators stay in registers across the whole k loop. */
+    private static void kernel4x4(int kc, float[] ap, int apOff, float[] b, int bOff, int ldb,
+                                  float[] c, int cOff, int ldc) {
+        int c0 = cOff, c1 = cOff + ldc, c2 = cOff + 2 * ldc, c3 = cOff + 3 * ldc;
+        FloatVector a00 = FloatVector.fromArray(S, c, c0), a01 = FloatVector.fromArray(S, c, c0 + L),
+                a02 = FloatVector.fromArray(S, c, c0 + 2 * L), a03 = FloatVector.fromArray(S, c, c0 + 3 * L);
+        FloatVector a10 = FloatVector.fromArray(S, c, c1), a11 = FloatVector.fromArray(S, c, c1 + L),
+                a12 = FloatVector.fromArray(S, c, c1 + 2 * L), a13 = FloatVector.fromArray(S, c, c1 + 3 * L);
+        FloatVector a20 = FloatVector.fromArray(S, c, c2), a21 = FloatVector.fromArray(S, c, c2 + L),
+                a22 = FloatVector.fromArray(S, c, c2 + 2 * L), a23 = FloatVector.fromArray(S, c, c2 + 3 * L);
+        FloatVector a30 = FloatVector.fromArray(S, c, c3), a31 = FloatVector.fromArray(S, c, c3 + L),
+                a32 = FloatVector.fromArray(S, c, c3 + 2 * L), a33 = FloatVector.fromArray(S, c, c3 + 3 * L);
+        for (int kk = 0, ak = apOff, bk = bOff; kk < kc; kk++, ak += MR, bk += ldb) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bk), b1 = FloatVector.fromArray(S, b, bk + L),
+                    b2 = FloatVector.fromArray(S, b, bk + 2 * L), b3 = FloatVector.fromArray(S, b, bk + 3 * L);
+            FloatVector x = FloatVector.broadcast(S, ap[ak]);
+            a00 = x.fma(b0, a00); a01 = x.fma(b1, a01); a02 = x.fma(b2, a02); a03 = x.fma(b3, a03);
+            x = FloatVector.broadcast(S, ap[ak + 1]);
+            a10 = x.fma(b0, a10); a11 = x.fma(b1, a11); a12 = x.fma(b2, a12); a13 = x.fma(b3, a13);
+            x = FloatVector.broadcast(S, ap[ak + 2]);
+            a20 = x.fma(b0, a20); a21 = x.fma(b1, a21); a22 = x.fma(b2, a22); a23 = x.fma(b3, a23);
+            x = FloatVector.broadcast(S, ap[ak + 3]);
+            a30 = x.fma(b0, a30); a31 = x.fma(b1, a31); a32 = x.fma(b2, a32); a33 = x.fma(b3, a33);
+        }
+        a00.intoArray(c, c0); a01.intoArray(c, c0 + L); a02.intoArray(c, c0 + 2 * L); a03.intoArray(c, c0 + 3 * L);
+        a10.intoArray(c, c1); a11.intoArray(c, c1 + L); a12.intoArray(c, c1 + 2 * L); a13.intoArray(c, c1 + 3 * L);
+        a20.intoArray(c, c2); a21.intoArray(c, c2 + L); a22.intoArray(c, c2 + 2 * L); a23.intoArray(c, c2 + 3 * L);
+        a30.intoArray(c, c3); a31.intoArray(c, c3 + L); a32.intoArray(c, c3 + 2 * L); a33.intoArray(c, c3 + 3 * L);
+    }
+
+    /** One row of C, {@code width} columns (a multiple of L): the edge case of the micro-kernel. */
+    private static void kernelRow(int kc, float[] ap, int panelRow, int r, int width, float[] b, int bOff, int ldb,
+                                  float[] c, int cOff) {
+        int base = panelRow * kc;
+        for (int v = 0; v < width; v += L) {
+            FloatVector acc = FloatVector.fromArray(S, c, cOff + v);
+            for (int kk = 0; kk < kc; kk++)
+                acc = FloatVector.broadcast(S, ap[base + kk * MR + r]).fma(FloatVector.fromArray(S, b, bOff + kk * ldb + v), acc);
+            acc.intoArray(c, cOff + v);
+        }
+    }
+}

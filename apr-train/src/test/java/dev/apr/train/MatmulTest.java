@@ -1,0 +1,40 @@
+package dev.apr.train;
+
+import dev.apr.train.kernel.Matmul;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class MatmulTest {
+    /** Shapes cover full 4x64 tiles, row and column tails, K blocks, and transposed A. */
+    @Test
+    void gemmMatchesNaiveForAllStridesAndTails() {
+        Random rng = new Random(7);
+        int[][] shapes = {{1, 1, 1}, {5, 17, 3}, {8, 64, 16}, {13, 130, 300}, {64, 80, 257}, {70, 600, 40}};
+        for (int[] s : shapes) {
+            int m = s[0], n = s[1], k = s[2];
+            for (boolean transA : new boolean[] {false, true}) {
+                for (boolean acc : new boolean[] {false, true}) {
+                    float[] a = new float[m * k + 3], b = new float[k * (n + 5) + 2], c = new float[m * (n + 2) + 1];
+                    for (int i = 0; i < a.length; i++) a[i] = (float) rng.nextGaussian();
+                    for (int i = 0; i < b.length; i++) b[i] = (float) rng.nextGaussian();
+                    for (int i = 0; i < c.length; i++) c[i] = (float) rng.nextGaussian();
+                    float[] c0 = c.clone();
+                    int ars = transA ? 1 : k, acs = transA ? m : 1, ldb = n + 5, ldc = n + 2;
+                    Matmul.gemm(m, n, k, a, 3, ars, acs, b, 2, ldb, c, 1, ldc, acc);
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++) {
+                            double e = acc ? c0[1 + i * ldc + j] : 0;
+                            for (int kk = 0; kk < k; kk++) e += (double) a[3 + i * ars + kk * acs] * b[2 + kk * ldb + j];
+                            assertEquals(e, c[1 + i * ldc + j], 1e-4 * Math.sqrt(k) + 1e-5,
+                                    "m=" + m + " n=" + n + " k=" + k + " transA=" + transA + " at " + i + "," + j);
+                        }
+                    // padding between rows of C untouched
+                    if (m > 1) assertEquals(c0[1 + n], c[1 + n], 0f);
+                }
+            }
+        }
+    }
+}
