@@ -26,7 +26,7 @@ import java.util.Map;
  *       that export and publish can recreate it with its pre-tokenizer, normalizer and added
  *       tokens; minified because the pretty-printed Qwen file (11 MB, 13 MB as a JSON string)
  *       would push the metadata past APR's 16 MiB limit;</li>
- *   <li>{@code tokenizer_config.json} (minified) when the directory has one, plus its
+ *   <li>{@code tokenizer_config.json} (verbatim) when the directory has one, plus its
  *       {@code chat_template} as the typed key {@code chat_template}, and
  *       {@code special_tokens {bos_token, eos_token, unk_token, pad_token, im_start_token,
  *       im_end_token}}.</li>
@@ -100,12 +100,16 @@ public final class TokenizerEmbedding {
         else notes.add(tj.source() + ": pre-tokenizer is neither the Qwen2 nor the Llama-3 regex: tokenizer.pre_type not set");
 
         if (hasTokenizerJson) k.put("tokenizer.json", Json.compactString(Json.parse(Json.readFile(tjPath), tjPath.toString(), false)));
-        else notes.add("no tokenizer.json in " + dir + ": embedded vocab.json + merges.txt only; export will derive tokenizer.json-less companions");
+        else notes.add("no tokenizer.json in " + dir + ": embedded the vocab.json + merges.txt vocabulary only; without"
+                + " tokenizer.json 'apr export' cannot write the tokenizer files");
 
         // ---- special tokens and chat template ------------------------------------------------
         Map<String, Object> special = new LinkedHashMap<>();
         if (tc != null) {
-            k.put("tokenizer_config.json", Json.compactString(Json.parse(Json.readFile(tcPath), tcPath.toString(), false)));
+            // verbatim (it is small): export and publish recreate the upstream file byte for byte
+            byte[] tcBytes = Json.readFile(tcPath);
+            Json.parse(tcBytes, tcPath.toString(), false);
+            k.put("tokenizer_config.json", new String(tcBytes, java.nio.charset.StandardCharsets.UTF_8));
             putIfPresent(special, "bos_token", tc.bosToken());
             putIfPresent(special, "eos_token", tc.eosToken());
             putIfPresent(special, "unk_token", tc.unkToken());
@@ -145,16 +149,17 @@ public final class TokenizerEmbedding {
 
     /**
      * The end-of-generation ids for generation_config.json: the eos id first, then every other
-     * token of the vocabulary that ends generation ({@code <|endoftext|>}, {@code <|im_end|>},
-     * ...), in id order: Qwen2.5-Instruct's {@code [151645, 151643]}.
+     * added (special) token that ends generation ({@code <|endoftext|>}, {@code <|im_end|>}, ...)
+     * in id order: Qwen2.5-Instruct's {@code [151645, 151643]}. Only added tokens count: a base
+     * vocabulary may hold the text {@code </s>} as an ordinary piece.
      */
-    public static List<Integer> endOfGenerationIds(List<String> vocabulary, int eos) {
+    public static List<Integer> endOfGenerationIds(Map<String, Integer> addedTokenIds, int eos) {
         List<Integer> ids = new ArrayList<>();
         if (eos >= 0) ids.add(eos);
         List<Integer> more = new ArrayList<>();
         for (String t : END_OF_GENERATION) {
-            int id = indexOf(vocabulary, t);
-            if (id >= 0 && id != eos) more.add(id);
+            Integer id = addedTokenIds.get(t);
+            if (id != null && id != eos) more.add(id);
         }
         more.sort(null);
         ids.addAll(more);

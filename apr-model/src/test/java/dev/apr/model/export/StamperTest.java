@@ -85,7 +85,7 @@ class StamperTest {
             Map<String, Object> tc = Json.readObject(TinyApr.QWEN_TOKENIZER.resolve("tokenizer_config.json"), false);
             assertEquals(tc.get("chat_template"), md.get("chat_template"));
             assertEquals("chatml", md.get("chat_format"));
-            assertEquals(tc, Json.parse(((String) md.get("tokenizer_config.json")).getBytes(StandardCharsets.UTF_8), "tc", false));
+            assertEquals(Files.readString(TinyApr.QWEN_TOKENIZER.resolve("tokenizer_config.json")), md.get("tokenizer_config.json"));
             Map<?, ?> special = (Map<?, ?>) md.get("special_tokens");
             assertEquals("<|im_end|>", special.get("eos_token"));
             assertEquals("<|endoftext|>", special.get("pad_token"));

@@ -3,12 +3,15 @@ package dev.apr.model.export;
 import dev.apr.format.DType;
 import dev.apr.format.Floats;
 import dev.apr.format.apr.AprWriter;
+import dev.apr.format.quant.Quantize;
 import dev.apr.model.ModelConfig;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /** Tiny APR models written by the project's one APR writer, with seeded random weights. */
@@ -20,7 +23,7 @@ final class TinyApr {
 
     /** A qwen2 shape with the Qwen vocabulary (151,936 rows), hidden 32, 2 layers. */
     static ModelConfig qwen2(boolean tie) {
-        return new ModelConfig("qwen2", 32, 2, 4, 2, 8, 64, 151936, 512, 1e6, 1e-6, true, tie, 151643, 151643);
+        return new ModelConfig("qwen2", 32, 2, 4, 2, 8, 64, 151936, 512, 1e6, 1e-6, true, tie, -1, -1);
     }
 
     static ModelConfig llama(int vocab, boolean tie) {
@@ -29,15 +32,62 @@ final class TinyApr {
 
     /** Writes every tensor of {@code c} in {@code dtype}, metadata from the config plus {@code extra}. */
     static Path write(Path file, ModelConfig c, DType dtype, int flags, Map<String, Object> extra) {
-        AprWriter w = new AprWriter().metadata(c.toAprMetadata()).metadata(extra).flag(flags);
+        return write(file, c, dtype, flags, extra, Map.of(), Set.of(), Map.of());
+    }
+
+    /**
+     * As above, with some tensors stored in another dtype ({@code types}: Q4_K rows padded to 256,
+     * APR_Q8), some left out ({@code skip}) and extra tensors of the given shapes ({@code more}).
+     */
+    static Path write(Path file, ModelConfig c, DType dtype, int flags, Map<String, Object> extra,
+                      Map<String, DType> types, Set<String> skip, Map<String, long[]> more) {
+        AprWriter w = new AprWriter().metadata(c.toAprMetadata()).flag(flags);
+        // what import writes for a config.json with bos/eos ids
+        if (c.bosTokenId() >= 0) w.put("tokenizer.bos_token_id", c.bosTokenId());
+        if (c.eosTokenId() >= 0) w.put("tokenizer.eos_token_id", c.eosTokenId());
+        w.metadata(extra);
         SplittableRandom rnd = new SplittableRandom(42);
-        for (var e : c.expectedTensors().entrySet()) {
+        Map<String, long[]> all = new LinkedHashMap<>(c.expectedTensors());
+        all.putAll(more);
+        for (var e : all.entrySet()) {
+            if (skip.contains(e.getKey())) continue;
+            long[] shape = e.getValue();
             long n = 1;
-            for (long d : e.getValue()) n *= d;
-            w.tensor(e.getKey(), dtype, e.getValue(), bytes(dtype, (int) n, rnd));
+            for (long d : shape) n *= d;
+            DType t = types.getOrDefault(e.getKey(), dtype);
+            w.tensor(e.getKey(), t, shape, switch (t) {
+                case Q4_K -> q4kRows(floats((int) n, rnd), (int) shape[shape.length - 1]);
+                case APR_Q8 -> aprQ8(floats((int) n, rnd));
+                default -> bytes(t, (int) n, rnd);
+            });
         }
         w.write(file);
         return file;
+    }
+
+    static float[] floats(int n, SplittableRandom rnd) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (rnd.nextDouble() - 0.5);
+        return x;
+    }
+
+    /** Q4_K with each row zero-padded to a multiple of 256 (APR's layout for K-quants). */
+    static byte[] q4kRows(float[] x, int cols) {
+        int rows = x.length / cols, padded = (cols + 255) / 256 * 256;
+        byte[] out = new byte[rows * (padded / 256) * 144];
+        for (int r = 0; r < rows; r++) {
+            float[] row = new float[padded];
+            System.arraycopy(x, r * cols, row, 0, cols);
+            Quantize.row(DType.Q4_K, row, 0, padded, out, r * (padded / 256) * 144);
+        }
+        return out;
+    }
+
+    static byte[] aprQ8(float[] x) {
+        byte[] out = new byte[4 + x.length];
+        ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).putFloat(0, 1f / 127);
+        for (int i = 0; i < x.length; i++) out[4 + i] = (byte) Math.round(x[i] * 127);
+        return out;
     }
 
     static byte[] bytes(DType t, int n, SplittableRandom rnd) {
