@@ -99,7 +99,7 @@ public final class TokenizerEmbedding {
         if (pre != null) k.put("tokenizer.pre_type", pre);
         else notes.add(tj.source() + ": pre-tokenizer is neither the Qwen2 nor the Llama-3 regex: tokenizer.pre_type not set");
 
-        if (hasTokenizerJson) k.put("tokenizer.json", Json.compactString(Json.parse(Json.readFile(tjPath), tjPath.toString(), false)));
+        if (hasTokenizerJson) k.put("tokenizer.json", minify(Json.readFile(tjPath), tjPath));
         else notes.add("no tokenizer.json in " + dir + ": embedded the vocab.json + merges.txt vocabulary only; without"
                 + " tokenizer.json 'apr export' cannot write the tokenizer files");
 
@@ -164,6 +164,22 @@ public final class TokenizerEmbedding {
         more.sort(null);
         ids.addAll(more);
         return ids;
+    }
+
+    /**
+     * The same JSON without insignificant whitespace, token by token (keys in file order, numbers
+     * as written), without building a tree of the 150k-entry vocabulary. The bytes were already
+     * validated by {@link TokenizerJson}.
+     */
+    static String minify(byte[] json, Path source) {
+        var factory = Json.mapper().getFactory();
+        java.io.StringWriter out = new java.io.StringWriter(json.length / 2);
+        try (var p = factory.createParser(json); var g = factory.createGenerator(out)) {
+            while (p.nextToken() != null) g.copyCurrentEventExact(p);
+        } catch (java.io.IOException e) {
+            throw AprException.badInput("TOKENIZER_BAD", source + ": not valid JSON: " + e.getMessage());
+        }
+        return out.toString();
     }
 
     private static void putIfPresent(Map<String, Object> m, String k, String v) { if (v != null) m.put(k, v); }
