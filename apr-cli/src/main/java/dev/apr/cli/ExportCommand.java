@@ -1,11 +1,13 @@
 package dev.apr.cli;
 
 import dev.apr.format.AprException;
+import dev.apr.format.Json;
 import dev.apr.format.ModelFile;
 import dev.apr.format.ModelFiles;
 import dev.apr.model.export.GgufExporter;
 import dev.apr.model.export.GgufPlan;
 import dev.apr.model.export.GgufQuant;
+import dev.apr.model.export.SafeTensorsExporter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -15,12 +17,16 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code apr export MODEL.apr --format gguf [--quantize f32|f16|q8_0|int4] -o OUT}: one switch on
- * the format, each branch calling one exporter class of {@code dev.apr.model.export}.
+ * {@code apr export MODEL.apr --format gguf [--quantize f32|f16|q8_0|int4] -o OUT} and
+ * {@code apr export MODEL.apr --format safetensors [--dtype keep|f32|bf16|f16] -o DIR/NAME.safetensors}
+ * (which also writes config.json, generation_config.json and the tokenizer files beside it): one
+ * switch on the format, each branch calling one exporter class of {@code dev.apr.model.export}.
  */
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = "Export an APR model to SafeTensors (+ config.json) or GGUF (f32/f16/q8_0/int4).")
@@ -50,19 +56,25 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "Print nothing on success.")
     boolean quiet;
 
+    @Option(names = "--dtype", paramLabel = "D",
+            description = "SafeTensors tensor dtype: keep (default; Q4_K/Q6_K are dequantized to f32), f32, bf16 or f16.")
+    String dtype;
+
     @Override public Integer call() {
         if (Files.exists(output) && !force)
             throw new AprException("OUTPUT_EXISTS", AprException.USAGE, output + ": exists; pass -f to overwrite");
         return switch (format.toLowerCase(Locale.ROOT)) {
             case "gguf" -> exportGguf();
-            case "safetensors" -> throw new AprException("NOT_IMPLEMENTED", AprException.USAGE,
-                    "'apr export --format safetensors' is not built yet");
+            case "safetensors" -> exportSafeTensors();
             default -> throw new AprException("BAD_FORMAT", AprException.USAGE,
                     "--format: expected gguf or safetensors, got '" + format + "'");
         };
     }
 
     private int exportGguf() {
+        if (dtype != null)
+            throw new AprException("BAD_OPTION", AprException.USAGE, "--dtype: applies to --format safetensors; for"
+                    + " --format gguf use --quantize f32|f16|q8_0|int4");
         GgufQuant q = GgufQuant.parse(quantize == null ? "f16" : quantize);
         GgufExporter.Report r;
         try (ModelFile src = ModelFiles.open(model)) {
@@ -89,6 +101,38 @@ public final class ExportCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "wrote %s: GGUF %s, %d tensors, %,d bytes in %.1f s%n",
                     r.out(), q.name().toLowerCase(Locale.ROOT), r.plan().size(), r.bytes(), r.seconds());
             for (String n : r.notes()) out.println("  " + n);
+        }
+        out.flush();
+        return 0;
+    }
+
+    private int exportSafeTensors() {
+        if (quantize != null)
+            throw new AprException("BAD_OPTION", AprException.USAGE, "--quantize: applies to --format gguf; for"
+                    + " --format safetensors use --dtype keep|f32|bf16|f16");
+        SafeTensorsExporter.Target target = SafeTensorsExporter.Target.parse(dtype == null ? "keep" : dtype);
+        SafeTensorsExporter.Result r;
+        try (ModelFile src = ModelFiles.open(model)) {
+            r = SafeTensorsExporter.export(src, output, target, force);
+        }
+        PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+        for (String w : r.warnings()) err.println("apr export: warning: " + w);
+        err.flush();
+        if (json) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("output", r.safetensors().toString());
+            m.put("format", "safetensors");
+            m.put("files", r.files().stream().map(Path::toString).toList());
+            m.put("tensors", r.tensorCount());
+            m.put("bytes", r.bytes());
+            m.put("torch_dtype", r.torchDtype());
+            m.put("tokenizer_written", r.tokenizerWritten());
+            m.put("warnings", r.warnings());
+            out.println(Json.compactString(m));
+        } else if (!quiet) {
+            out.printf(Locale.ROOT, "wrote %s: SafeTensors, %d tensors, %,d bytes, torch_dtype %s%n",
+                    r.safetensors(), r.tensorCount(), r.bytes(), r.torchDtype());
+            for (Path p : r.files().subList(1, r.files().size())) out.println("  + " + p.getFileName());
         }
         out.flush();
         return 0;
