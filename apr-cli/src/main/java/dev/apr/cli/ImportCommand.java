@@ -2,6 +2,7 @@ package dev.apr.cli;
 
 import dev.apr.format.AprException;
 import dev.apr.format.Json;
+import dev.apr.model.io.GgufImporter;
 import dev.apr.model.io.HfImporter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -12,8 +13,6 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -44,7 +43,7 @@ public final class ImportCommand implements Callable<Integer> {
     @Override public Integer call() {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         HfImporter.TargetDType target = HfImporter.TargetDType.parse(dtype);
-        if (Files.isRegularFile(input) && isGguf(input)) return importGguf(out);
+        if (Files.isRegularFile(input) && isGguf(input)) return importGguf(out, target);
         // a progress line on stderr, only for a person watching a terminal
         boolean bar = !quiet && System.console() != null;
         int[] lastPct = {-1};
@@ -94,28 +93,26 @@ public final class ImportCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * GGUF import lives in dev.apr.model.io.GgufImporter (another branch). Until it is merged it
-     * is found reflectively: {@code static Object importGguf(Path in, Path out)}.
-     */
-    private int importGguf(PrintWriter out) {
-        Method m;
-        try {
-            m = Class.forName("dev.apr.model.io.GgufImporter").getMethod("importGguf", Path.class, Path.class);
-        } catch (ClassNotFoundException | NoSuchMethodException e) {
-            throw AprException.badInput("GGUF_IMPORT_UNSUPPORTED", input + ": is a GGUF file, but GGUF import is not built into this apr yet");
+    /** A GGUF (quantized or not) becomes an APR with HF names; Q4_K/Q6_K blocks are kept as they are. */
+    private int importGguf(PrintWriter out, HfImporter.TargetDType target) {
+        GgufImporter.Result r = GgufImporter.importGguf(input, output, target.dtype());
+        if (json) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("output", r.output().toString());
+            m.put("architecture", r.config().family());
+            m.put("hidden_size", r.config().hiddenSize());
+            m.put("num_layers", r.config().numLayers());
+            m.put("vocab_size", r.config().vocabSize());
+            m.put("tensors", r.tensorCount());
+            m.put("dtypes", r.dtypes().entrySet().stream().collect(java.util.stream.Collectors.toMap(
+                    e -> e.getKey().name(), Map.Entry::getValue, (a, b) -> a, java.util.TreeMap::new)));
+            m.put("file_bytes", r.fileBytes());
+            m.put("notes", r.notes());
+            out.println(Json.compactString(m));
+        } else if (!quiet) {
+            out.println("imported " + input + " -> " + output + " (" + r + ")");
         }
-        try {
-            Object r = m.invoke(null, input, output);
-            if (!quiet) out.println(json ? Json.compactString(Map.of("output", output.toString()))
-                    : "imported " + input + " -> " + output + (r != null ? " (" + r + ")" : ""));
-            out.flush();
-            return 0;
-        } catch (InvocationTargetException e) {
-            if (e.getCause() instanceof RuntimeException re) throw re;
-            throw new IllegalStateException(e.getCause());
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException(e);
-        }
+        out.flush();
+        return 0;
     }
 }

@@ -3,6 +3,8 @@ package dev.apr.cli;
 import dev.apr.format.AprException;
 import dev.apr.format.ModelFile;
 import dev.apr.format.ModelFiles;
+import dev.apr.hub.client.HubDownloader;
+import dev.apr.hub.client.RepoId;
 import dev.apr.model.ModelConfig;
 import dev.apr.model.RandomModel;
 import dev.apr.model.Weights;
@@ -13,7 +15,8 @@ import java.nio.file.Path;
 /**
  * Where {@code apr run} and {@code apr bench} get a model: an APR file, a Hugging Face checkpoint
  * directory, a GGUF file, or {@code random:PRESET[:TYPE]} (random weights in memory). All source
- * kinds are told apart in {@link #resolveSource(String)}: add new kinds (hub repos) there.
+ * kinds are told apart in {@link #resolveSource(String)}; a hub repo id {@code org/name} is
+ * downloaded into the Hugging Face cache (endpoint from {@code HF_ENDPOINT}, else the embedded hub).
  *
  * @param spec   what the user typed
  * @param file   the opened checkpoint (close it when done)
@@ -28,9 +31,12 @@ record ModelSource(String spec, ModelFile file, ModelConfig config, Path dir) im
             return new ModelSource(spec, m, m.config(), null);
         }
         Path p = Path.of(spec);
-        if (!Files.exists(p))
-            throw AprException.badInput("FILE_NOT_FOUND", spec + ": no such file or directory"
-                    + " (expected an .apr file, a GGUF file, a Hugging Face checkpoint directory or random:PRESET[:TYPE])");
+        if (!Files.exists(p)) {
+            if (!RepoId.looksLikeRepoId(spec))
+                throw AprException.badInput("FILE_NOT_FOUND", spec + ": no such file or directory (expected an .apr file,"
+                        + " a GGUF file, a Hugging Face checkpoint directory, a hub repo id org/name or random:PRESET[:TYPE])");
+            p = HubDownloader.resolveModelSource(spec);     // org/name: fetched into the HF cache first
+        }
         ModelFile f = ModelFiles.open(p);
         try {
             return new ModelSource(spec, f, Weights.config(f), p);

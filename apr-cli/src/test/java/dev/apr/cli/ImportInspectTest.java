@@ -268,17 +268,15 @@ class ImportInspectTest {
     }
 
     @Test
-    void ggufImportIsRefusedClearlyUntilItIsBuilt() {
+    void ggufImportKeepsKQuantBlocksAndEmbedsTheTokenizer() {
         Path gguf = TinyHf.TESTDATA.resolve("qwen2-h256-q4km/model-q4_k_m.gguf");
-        Run r = apr("import", gguf.toString(), "-o", tmp.resolve("g.apr").toString());
-        boolean built;
-        try {
-            Class.forName("dev.apr.model.io.GgufImporter");
-            built = true;
-        } catch (ClassNotFoundException e) {
-            built = false;
-        }
-        if (!built) refused(r, "GGUF_IMPORT_UNSUPPORTED", "GGUF import is not built");
-        else assertNotEquals(70, r.code(), "no internal error: " + r.err());
+        Path apr = tmp.resolve("g.apr");
+        Run r = apr("import", gguf.toString(), "-o", apr.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("\"Q4_K\":"), r.out());
+        assertTrue(r.out().contains("\"Q6_K\":"), r.out());
+        Run i = apr("inspect", apr.toString());
+        assertEquals(0, i.code(), i.err());
+        assertTrue(i.out().contains("HAS_VOCAB"), i.out());
     }
 }

@@ -16,7 +16,7 @@ import java.util.Map;
 public record HubSettings(String endpoint, String token, Path cacheDir) {
 
     /** Where {@code apr hub serve} listens when given no port. */
-    public static final String DEFAULT_EMBEDDED_ENDPOINT = "http://127.0.0.1:8080";
+    public static final String DEFAULT_EMBEDDED_ENDPOINT = "http://127.0.0.1:7878";
 
     public HubSettings {
         endpoint = stripSlash(endpoint);

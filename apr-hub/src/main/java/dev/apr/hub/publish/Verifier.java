@@ -6,6 +6,8 @@ import dev.apr.format.DType;
 import dev.apr.format.ModelFile;
 import dev.apr.format.Tensor;
 import dev.apr.format.TokenizerJson;
+import dev.apr.model.ModelTokenizer;
+import dev.apr.model.tokenizer.Tokenizer;
 import dev.apr.format.apr.AprFile;
 import dev.apr.hub.client.HubClient;
 import dev.apr.hub.client.HubDownloader;
@@ -13,7 +15,6 @@ import dev.apr.hub.client.RepoId;
 import dev.apr.model.ModelConfig;
 import dev.apr.model.Transformer;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -47,7 +48,7 @@ public final class Verifier {
         @Override public String toString() { return status + " [" + path + "] " + rule + (detail.isEmpty() ? "" : ": " + detail); }
     }
 
-    /** The prompt of specs/publish.md; encoded byte by byte (valid for every byte-level BPE vocabulary). */
+    /** The prompt of specs/publish.md. */
     public static final String PROMPT = "def fib(n):";
 
     public static List<Check> verify(HubClient hub, Path cacheDir, RepoId repo, String revision, int newTokens) {
@@ -61,13 +62,7 @@ public final class Verifier {
         Path aprPath = dir.resolve(name + ".apr"), stPath = dir.resolve("model.safetensors"), ggufPath = dir.resolve(name + "-q4k.gguf");
         Map<String, float[]> logits = new HashMap<>();
         Map<String, DType> weightType = new HashMap<>();
-        TokenizerJson tok = null;
-        try {
-            if (Files.isRegularFile(dir.resolve("tokenizer.json"))) tok = TokenizerJson.read(dir.resolve("tokenizer.json"));
-        } catch (AprException e) {
-            // reported by the Transformers path below
-        }
-        int[] prompt = tok == null ? null : byteTokens(tok, PROMPT);
+        int[] prompt = null;       // the prompt as the APR's embedded tokenizer encodes it
 
         // 1. apr
         if (!Files.isRegularFile(aprPath)) out.add(new Check("apr", "file " + aprPath.getFileName(), Status.FAIL, "missing"));
@@ -76,24 +71,19 @@ public final class Verifier {
             out.add(new Check("apr", "HAS_VOCAB", vocab ? Status.PASS : Status.FAIL, vocab ? "embedded tokenizer present" : "flag not set (run apr stamp --tokenizer)"));
             Transformer t = Transformer.load(f);
             weightType.put("apr", mainType(f));
-            List<String> vocabList = aprVocabulary(f.metadata());
-            int[] p = prompt != null ? prompt : vocabList != null ? byteTokens(vocabList, PROMPT) : null;
-            if (p == null) out.add(new Check("apr", "generate", Status.FAIL, "no tokenizer to encode the prompt"));
-            else {
-                Transformer.State s = t.newState(p.length + newTokens + 1);
-                float[] l = t.forward(s, p, false);
-                logits.put("apr", l.clone());
-                List<Integer> gen = new ArrayList<>();
-                for (int i = 0; i < newTokens; i++) {
-                    int next = argmax(l);
-                    gen.add(next);
-                    if (i + 1 < newTokens) l = t.forward(s, new int[] {next}, false);
-                }
-                boolean finite = allFinite(logits.get("apr"));
-                String text = vocabList != null ? decode(vocabList, gen) : gen.toString();
-                out.add(new Check("apr", "greedy generation of " + newTokens + " tokens after \"" + PROMPT + "\"",
-                        finite && gen.size() == newTokens ? Status.PASS : Status.FAIL, "\"" + printable(text) + "\""));
+            Tokenizer tok = ModelTokenizer.load(f);
+            prompt = tok.encode(PROMPT);
+            Transformer.State s = t.newState(prompt.length + newTokens + 1);
+            float[] l = t.forward(s, prompt, false);
+            logits.put("apr", l.clone());
+            int[] gen = new int[newTokens];
+            for (int i = 0; i < newTokens; i++) {
+                gen[i] = argmax(l);
+                if (i + 1 < newTokens) l = t.forward(s, new int[] {gen[i]}, false);
             }
+            boolean finite = allFinite(logits.get("apr"));
+            out.add(new Check("apr", "greedy generation of " + newTokens + " tokens after \"" + PROMPT + "\"",
+                    finite ? Status.PASS : Status.FAIL, "\"" + printable(tok.decode(gen)) + "\"" + (finite ? "" : " (non-finite logits)")));
         } catch (AprException e) {
             out.add(new Check("apr", "load " + aprPath.getFileName(), Status.FAIL, e.getMessage()));
         }
@@ -129,6 +119,7 @@ public final class Verifier {
             out.add(new Check("transformers", "load model.safetensors", Status.FAIL, e.getMessage()));
         }
         out.add(tokenizerCheck(dir));
+        if (prompt != null) out.add(sameIds("transformers", "tokenizer.json", prompt, () -> Tokenizer.load(dir)));
         out.add(pythonTransformers(dir));
 
         // 3. llama.cpp
@@ -138,6 +129,7 @@ public final class Verifier {
             GgufRules.check(f, ggufPath.getFileName().toString(), p);
             out.add(new Check("llama.cpp", "loader rules (keys, alignment, tensor set and shapes, K-quant rows)",
                     p.isEmpty() ? Status.PASS : Status.FAIL, p.isEmpty() ? f.tensors().size() + " tensors" : String.join("; ", p)));
+            if (prompt != null) out.add(sameIds("llama.cpp", "the GGUF's tokenizer.ggml.*", prompt, () -> Tokenizer.fromGguf(f.metadata())));
             if (p.isEmpty() && prompt != null) {
                 weightType.put("gguf", mainType(f));
                 Transformer t = Transformer.load(f);
@@ -242,58 +234,17 @@ public final class Verifier {
         return worst == null ? DType.F32 : worst;
     }
 
-    // ---- a byte-level codec good enough for a smoke test --------------------------------------
-
-    private static final char[] BYTE_CHAR = new char[256];
-    static {
-        int n = 0;
-        for (int b = 0; b < 256; b++) {
-            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-            BYTE_CHAR[b] = (char) (printable ? b : 256 + n++);
+    /** Each load path tokenizes with its own files: they must give the ids the APR's tokenizer gives. */
+    private static Check sameIds(String path, String what, int[] expected, java.util.function.Supplier<Tokenizer> load) {
+        String rule = what + " encodes \"" + PROMPT + "\" to the APR tokenizer's ids";
+        try {
+            int[] got = load.get().encode(PROMPT);
+            boolean same = java.util.Arrays.equals(expected, got);
+            return new Check(path, rule, same ? Status.PASS : Status.FAIL,
+                    same ? java.util.Arrays.toString(got) : "expected " + java.util.Arrays.toString(expected) + ", got " + java.util.Arrays.toString(got));
+        } catch (AprException e) {
+            return new Check(path, rule, Status.FAIL, e.getMessage());
         }
-    }
-
-    /** Each UTF-8 byte as its byte-level token (GPT-2 bytes_to_unicode): a valid, unmerged encoding. */
-    static int[] byteTokens(TokenizerJson tok, String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        int[] ids = new int[bytes.length];
-        for (int i = 0; i < bytes.length; i++) {
-            ids[i] = tok.idOf(String.valueOf(BYTE_CHAR[bytes[i] & 0xff]));
-            if (ids[i] < 0) return null;
-        }
-        return ids;
-    }
-
-    static int[] byteTokens(List<String> vocab, String text) {
-        Map<String, Integer> index = new HashMap<>();
-        for (int i = 0; i < vocab.size(); i++) index.putIfAbsent(vocab.get(i), i);
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        int[] ids = new int[bytes.length];
-        for (int i = 0; i < bytes.length; i++) {
-            Integer id = index.get(String.valueOf(BYTE_CHAR[bytes[i] & 0xff]));
-            if (id == null) return null;
-            ids[i] = id;
-        }
-        return ids;
-    }
-
-    static String decode(List<String> vocab, List<Integer> ids) {
-        Map<Character, Integer> back = new HashMap<>();
-        for (int b = 0; b < 256; b++) back.put(BYTE_CHAR[b], b);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (int id : ids) {
-            String t = id >= 0 && id < vocab.size() ? vocab.get(id) : null;
-            if (t == null) continue;
-            boolean byteLevel = t.chars().allMatch(c -> back.containsKey((char) c));
-            if (byteLevel) for (char c : t.toCharArray()) out.write(back.get(c));
-            else out.writeBytes(t.getBytes(StandardCharsets.UTF_8));
-        }
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static List<String> aprVocabulary(Map<String, Object> md) {
-        return md.get("tokenizer.vocabulary") instanceof List<?> l ? (List<String>) l : null;
     }
 
     static int argmax(float[] x) {

@@ -51,6 +51,9 @@ public final class HfImporter {
 
         TargetDType(DType d) { dtype = d; }
 
+        /** The dtype to convert float tensors to, or null to keep each tensor's own. */
+        public DType dtype() { return dtype; }
+
         public static TargetDType parse(String s) {
             try {
                 return valueOf(s.toUpperCase(Locale.ROOT));
