@@ -4,6 +4,7 @@ import dev.apr.format.AprException;
 import dev.apr.format.ModelFile;
 import dev.apr.format.ModelFiles;
 import dev.apr.hub.client.HubDownloader;
+import dev.apr.hub.client.Progress;
 import dev.apr.hub.client.RepoId;
 import dev.apr.model.ModelConfig;
 import dev.apr.model.RandomModel;
@@ -25,7 +26,10 @@ import java.nio.file.Path;
  */
 record ModelSource(String spec, ModelFile file, ModelConfig config, Path dir) implements AutoCloseable {
 
-    static ModelSource resolveSource(String spec) {
+    static ModelSource resolveSource(String spec) { return resolveSource(spec, null); }
+
+    /** {@code hub} (null: the environment's settings) says where {@code org/name} sources come from. */
+    static ModelSource resolveSource(String spec, HubOptions hub) {
         if (spec.startsWith("random:")) {
             RandomModel m = RandomModel.parse(spec);
             return new ModelSource(spec, m, m.config(), null);
@@ -35,7 +39,9 @@ record ModelSource(String spec, ModelFile file, ModelConfig config, Path dir) im
             if (!RepoId.looksLikeRepoId(spec))
                 throw AprException.badInput("FILE_NOT_FOUND", spec + ": no such file or directory (expected an .apr file,"
                         + " a GGUF file, a Hugging Face checkpoint directory, a hub repo id org/name or random:PRESET[:TYPE])");
-            p = HubDownloader.resolveModelSource(spec);     // org/name: fetched into the HF cache first
+            // org/name: fetched into the HF cache first
+            p = hub == null ? HubDownloader.resolveModelSource(spec)
+                    : HubDownloader.resolveModelSource(spec, hub.settings(), hub.quiet ? Progress.NONE : Progress.to(System.err));
         }
         ModelFile f = ModelFiles.open(p);
         try {

@@ -1,6 +1,7 @@
 package dev.apr.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.apr.format.AprException;
 import dev.apr.train.Pretrain;
 import dev.apr.train.PretrainOptions;
 import picocli.CommandLine.Command;
@@ -63,6 +64,8 @@ public final class PretrainCommand implements Callable<Integer> {
     boolean resume;
     @Option(names = "--tokenizer", paramLabel = "DIR", description = "A tokenizer (directory with tokenizer.json); its vocabulary must fit the model's.")
     Path tokenizer;
+    @Option(names = "--time-limit", paramLabel = "MINUTES", description = "Stop after this much wall time even before --num-steps (evaluated, checkpointed; --resume continues) [none].")
+    Double timeLimit;
     @Option(names = "--json", description = "Print the result as JSON on stdout.")
     boolean json;
 
@@ -87,6 +90,11 @@ public final class PretrainCommand implements Callable<Integer> {
         o.synthetic = synthetic;
         o.resume = resume;
         o.tokenizer = tokenizer;
+        if (timeLimit != null) {
+            if (!(timeLimit > 0)) throw new AprException("BAD_OPTION", AprException.USAGE,
+                    "--time-limit: expected a positive number of minutes, got " + timeLimit);
+            o.timeLimitSeconds = timeLimit * 60;
+        }
         PrintStream out = new PrintStream(new WriterStream(spec.commandLine().getOut()), true);
         PrintStream err = new PrintStream(new WriterStream(spec.commandLine().getErr()), true);
         Pretrain.Result r = Pretrain.run(o, json ? null : out, err);

@@ -11,6 +11,7 @@ import dev.apr.model.tokenizer.TokenStreamDecoder;
 import dev.apr.model.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -28,12 +29,12 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = "Generate text from an APR file (with an embedded tokenizer), a HF checkpoint directory or a GGUF file; tokens stream as they are produced.")
+        description = "Generate text from an APR file (with an embedded tokenizer), a HF checkpoint directory, a GGUF file or a hub repo org/name; tokens stream as they are produced.")
 public final class RunCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "SOURCE", description = "model.apr (stamped with a tokenizer), a HF checkpoint dir, or model.gguf")
+    @Parameters(index = "0", paramLabel = "SOURCE", description = "model.apr (stamped with a tokenizer), a HF checkpoint dir, model.gguf, or a hub repo org/name (downloaded into the HF cache)")
     String source;
 
     @Parameters(index = "1", arity = "0..1", paramLabel = "PROMPT", description = "the prompt (default: read stdin)")
@@ -63,6 +64,8 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object (tokens, text, speeds) instead of streaming text")
     boolean json;
 
+    @Mixin HubOptions hub;
+
     @Option(names = "--threads", description = "kernel threads (default: all cores)")
     Integer threads;
 
@@ -81,7 +84,7 @@ public final class RunCommand implements Callable<Integer> {
         String text = prompt != null ? prompt : new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
 
-        try (ModelSource src = ModelSource.resolveSource(source)) {
+        try (ModelSource src = ModelSource.resolveSource(source, hub)) {
             if (src.dir() == null)
                 throw usage("source '" + source + "' has no tokenizer: apr run needs a model file (random: sources are for apr bench)");
             Tokenizer tok = ModelTokenizer.load(src.file());

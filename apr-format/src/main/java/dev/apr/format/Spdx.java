@@ -54,7 +54,24 @@ public final class Spdx {
 
     /** True when {@code id} is a known SPDX id (any letter case) or a well-formed LicenseRef-. */
     public static boolean isKnown(String id) {
-        return id != null && (BY_LOWER.containsKey(id.toLowerCase(Locale.ROOT)) || isLicenseRef(id));
+        if (id == null) return false;
+        String[] with = splitWith(id);
+        if (with != null) return isKnown(with[0]) && EXCEPTIONS_BY_LOWER.containsKey(with[1].toLowerCase(Locale.ROOT));
+        return BY_LOWER.containsKey(id.toLowerCase(Locale.ROOT)) || isLicenseRef(id);
+    }
+
+    /** Licence exceptions of the SPDX list seen on code corpora ({@code GPL-2.0-only WITH Classpath-exception-2.0}: the JDK). */
+    private static final Map<String, String> EXCEPTIONS_BY_LOWER = new LinkedHashMap<>();
+    static {
+        for (String e : List.of("Classpath-exception-2.0", "GCC-exception-3.1", "LLVM-exception", "OpenJDK-assembly-exception-1.0",
+                "Autoconf-exception-3.0", "Bison-exception-2.2", "Font-exception-2.0", "Qt-LGPL-exception-1.1"))
+            EXCEPTIONS_BY_LOWER.put(e.toLowerCase(Locale.ROOT), e);
+    }
+
+    /** {licence, exception} of an "ID WITH EXCEPTION" expression, else null. */
+    private static String[] splitWith(String id) {
+        String[] parts = id.strip().split("\\s+WITH\\s+", -1);
+        return parts.length == 2 ? parts : null;
     }
 
     /**
@@ -63,6 +80,14 @@ public final class Spdx {
      * closest known ids.
      */
     public static String canonical(String id, String field) {
+        String[] with = id == null ? null : splitWith(id);
+        if (with != null) {
+            String exception = EXCEPTIONS_BY_LOWER.get(with[1].toLowerCase(Locale.ROOT));
+            if (exception == null)
+                throw AprException.badInput("UNKNOWN_LICENSE", field + ": expected a known SPDX licence exception after WITH (one of "
+                        + String.join(", ", EXCEPTIONS_BY_LOWER.values()) + "), got '" + with[1] + "'");
+            return canonical(with[0], field) + " WITH " + exception;
+        }
         if (id != null) {
             String known = BY_LOWER.get(id.toLowerCase(Locale.ROOT));
             if (known != null) return known;
@@ -77,7 +102,7 @@ public final class Spdx {
     /** The Hub's licence tag for {@code id}: the SPDX id in lower case ("apache-2.0"). */
     public static String hubId(String id, String field) {
         String c = canonical(id, field);
-        return isLicenseRef(c) ? "other" : c.toLowerCase(Locale.ROOT);
+        return isLicenseRef(c) || c.contains(" WITH ") ? "other" : c.toLowerCase(Locale.ROOT);
     }
 
     /** Every known id, canonical spelling, in list order. */

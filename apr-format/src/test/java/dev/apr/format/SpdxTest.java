@@ -56,4 +56,15 @@ class SpdxTest {
         for (String id : Spdx.ids()) assertTrue(seen.add(id.toLowerCase(Locale.ROOT)), id);
         assertTrue(Spdx.ids().size() > 80);
     }
+
+    @Test
+    void withExpressionsTakeAKnownExceptionAndMapToOtherOnTheHub() {
+        // the JDK's own licence (its lib/src.zip is apr's demo corpus)
+        assertEquals("GPL-2.0-only WITH Classpath-exception-2.0", Spdx.canonical("gpl-2.0-only with classpath-exception-2.0".replace("with", "WITH"), "--data-license"));
+        assertTrue(Spdx.isKnown("GPL-2.0-only WITH Classpath-exception-2.0"));
+        assertEquals("other", Spdx.hubId("GPL-2.0-only WITH Classpath-exception-2.0", "--license"));
+        AprException e = assertThrows(AprException.class, () -> Spdx.canonical("GPL-2.0-only WITH No-such-exception", "--data-license"));
+        assertTrue(e.getMessage().contains("'No-such-exception'"), e.getMessage());
+        assertFalse(Spdx.isKnown("GPL-2.0-only WITH No-such-exception"));
+    }
 }

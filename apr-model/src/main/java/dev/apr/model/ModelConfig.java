@@ -107,7 +107,7 @@ public record ModelConfig(
     // ---- presets (specs/pretrain.md ARCH-001) -------------------------------------------------
 
     public static final List<String> PRESETS = List.of(
-            "qwen2-0.5b", "qwen2-1.5b", "qwen2-7b", "llama-370m", "qwen2-tiny", "llama-tiny", "qwen2-h128", "qwen2-h256");
+            "qwen2-0.5b", "qwen2-1.5b", "qwen2-7b", "llama-370m", "qwen2-tiny", "llama-tiny", "qwen2-h128", "qwen2-h256", "qwen2-h256-l2");
 
     public static ModelConfig preset(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
@@ -122,6 +122,8 @@ public record ModelConfig(
                     10000.0, 1e-5, false, false, 151643, 151645);
             case "qwen2-h128" -> qwen2(128, 2, 4, 2, 352, 151936, 4096, true);
             case "qwen2-h256" -> qwen2(256, 4, 4, 2, 704, 151936, 4096, true);
+            // the quickstart's model: every matrix row a multiple of 256, so int4 GGUF is all Q4_K/Q6_K
+            case "qwen2-h256-l2" -> qwen2(256, 2, 4, 2, 768, 151936, 4096, true);
             default -> throw new AprException("UNKNOWN_PRESET", AprException.USAGE,
                     "--config: unknown preset '" + name + "'; expected one of " + PRESETS + " or a config.json path");
         };

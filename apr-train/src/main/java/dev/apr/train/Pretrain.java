@@ -225,7 +225,7 @@ public final class Pretrain {
                 prevVal = valLoss;
                 String line = String.format(Locale.ROOT, "step 0 val_loss=%.4f val_ppl=%.2f", valLoss, Math.exp(valLoss));
                 if (out != null) out.println(line);
-                err.println("apr pretrain: " + line);
+                else err.println("apr pretrain: " + line);     // once on screen, not twice
                 gate(valLoss, "step 0 validation loss", 0, lastCkpt);
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("step", 0);
@@ -241,7 +241,10 @@ public final class Pretrain {
             }
 
             long lastPrint = 0;
-            for (int step = startStep + 1; step <= o.numSteps; step++) {
+            // --time-limit: stop early (evaluated, checkpointed, resumable) rather than overrun a budget
+            long deadline = o.timeLimitSeconds == null ? Long.MAX_VALUE : wallStart + (long) (o.timeLimitSeconds * 1e9);
+            int lastStep = o.numSteps;
+            for (int step = startStep + 1; step <= lastStep; step++) {
                 long t0 = System.nanoTime();
                 model.zeroGrads();
                 double sum = 0;
@@ -274,8 +277,13 @@ public final class Pretrain {
                 m.put("step_s", Math.round(dt * 1e4) / 1e4);
                 trainCurve.add(new LossCurve.Point(step, trainLoss));
 
-                boolean evalNow = step % o.evalEvery == 0 || step == o.numSteps;
-                boolean saveNow = step % saveEvery == 0 || step == o.numSteps;
+                if (step < lastStep && System.nanoTime() > deadline) {
+                    err.printf(Locale.ROOT, "apr pretrain: --time-limit %.1f min reached after step %d of %d; stopping here"
+                            + " (continue with --resume and a larger --time-limit)%n", o.timeLimitSeconds / 60, step, o.numSteps);
+                    lastStep = step;
+                }
+                boolean evalNow = step % o.evalEvery == 0 || step == lastStep;
+                boolean saveNow = step % saveEvery == 0 || step == lastStep;
                 if (evalNow) {
                     valLoss = evaluate(model, batches, val, valFirst, valCount);
                     m.put("val_loss", valLoss);
@@ -292,7 +300,7 @@ public final class Pretrain {
                 if (evalNow) {
                     String line = String.format(Locale.ROOT, "step %d val_loss=%.4f val_ppl=%.2f", step, valLoss, Math.exp(valLoss));
                     if (out != null) out.println(line);
-                    err.println("apr pretrain: " + line);
+                    else err.println("apr pretrain: " + line);
                     gate(valLoss, "validation loss", step, lastCkpt);
                     if (Double.isFinite(prevVal) && valLoss > 2 * prevVal) {
                         writeCurve(o.runDir, trainCurve, valCurve);
@@ -309,8 +317,8 @@ public final class Pretrain {
                 }
             }
             writeCurve(o.runDir, trainCurve, valCurve);
-            return new Result(Math.max(o.numSteps, startStep), trainLoss, step0Val, valLoss, lastCkpt,
-                    tokensTimed > 0 ? tokensTimed / trainSeconds : 0, (long) Math.max(o.numSteps, startStep) * tokensPerStep, cfg);
+            return new Result(Math.max(lastStep, startStep), trainLoss, step0Val, valLoss, lastCkpt,
+                    tokensTimed > 0 ? tokensTimed / trainSeconds : 0, (long) Math.max(lastStep, startStep) * tokensPerStep, cfg);
         } catch (IOException e) {
             throw AprException.badInput("TRAIN_IO", o.runDir + ": " + e);
         } finally {
@@ -468,7 +476,8 @@ public final class Pretrain {
         writeAtomic(metrics, (String.join("\n", keep) + (keep.isEmpty() ? "" : "\n")).getBytes(StandardCharsets.UTF_8));
     }
 
-    private static void readCurves(Path metrics, List<LossCurve.Point> train, List<LossCurve.Point> val) throws IOException {
+    /** The train and validation points of a run's {@code metrics.jsonl} (nothing when it does not exist). */
+    public static void readCurves(Path metrics, List<LossCurve.Point> train, List<LossCurve.Point> val) throws IOException {
         if (!Files.exists(metrics)) return;
         for (String line : Files.readAllLines(metrics)) {
             if (line.isBlank()) continue;

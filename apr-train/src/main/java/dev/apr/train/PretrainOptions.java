@@ -26,6 +26,7 @@ public final class PretrainOptions {
     public boolean synthetic;
     public boolean resume;
     public Path tokenizer;            // --tokenizer DIR|tokenizer.json
+    public Double timeLimitSeconds;   // --time-limit MINUTES [none]: stop early, checkpointed and resumable
     public int valBatches = 16;       // held-out batches (spec: 16)
     /** Test hook: poison the gradient with NaN at this step (-1: never). Not a CLI flag. */
     int injectNaNAtStep = -1;

@@ -223,12 +223,16 @@ public final class HubDownloader {
      * snapshot is used and the network is not touched.
      */
     public static Path resolveModelSource(String source) {
+        return resolveModelSource(source, HubSettings.resolve(null, null), Progress.to(System.err));
+    }
+
+    /** The same, with the endpoint, token and cache of {@code settings} (the CLI's --endpoint, --token, --cache-dir). */
+    public static Path resolveModelSource(String source, HubSettings settings, Progress progress) {
         Path local = Path.of(source);
         if (Files.exists(local)) return local;
         if (!RepoId.looksLikeRepoId(source))
             throw AprException.badInput("MODEL_NOT_FOUND", source + ": no such file or directory, and not a hub repo id (namespace/name)");
         RepoId repo = RepoId.parse(source);
-        HubSettings settings = HubSettings.resolve(null, null);
         Map<String, String> env = System.getenv();
         Path snapshot;
         if ("1".equals(env.get("HF_HUB_OFFLINE"))) {
@@ -238,7 +242,7 @@ public final class HubDownloader {
                 throw AprException.badInput("MODEL_NOT_CACHED", source + ": HF_HUB_OFFLINE=1 and the cache has no refs/main under " + cache.repoDir());
             snapshot = cache.snapshotDir(commit);
         } else {
-            HubDownloader d = new HubDownloader(new HubClient(settings).progress(Progress.to(System.err)), settings.cacheDir());
+            HubDownloader d = new HubDownloader(new HubClient(settings).progress(progress), settings.cacheDir());
             snapshot = d.snapshot(repo, "main", RUN_FILES);
         }
         return pickApr(snapshot, repo);
