@@ -20,6 +20,9 @@ public final class AprCli implements Runnable {
     @Override public void run() { spec.commandLine().usage(System.out); }
 
     public static void main(String[] args) {
+        // Jetty and JGit log through SLF4J; apr reports through its own output, so the facade's
+        // "no providers" notice is noise for a CLI user (set the property to see it again).
+        if (System.getProperty("slf4j.internal.verbosity") == null) System.setProperty("slf4j.internal.verbosity", "ERROR");
         System.exit(execute(args));
     }
 

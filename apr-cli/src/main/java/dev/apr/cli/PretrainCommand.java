@@ -95,8 +95,8 @@ public final class PretrainCommand implements Callable<Integer> {
                     "--time-limit: expected a positive number of minutes, got " + timeLimit);
             o.timeLimitSeconds = timeLimit * 60;
         }
-        PrintStream out = new PrintStream(new WriterStream(spec.commandLine().getOut()), true);
-        PrintStream err = new PrintStream(new WriterStream(spec.commandLine().getErr()), true);
+        PrintStream out = WriterStream.printStream(spec.commandLine().getOut());
+        PrintStream err = WriterStream.printStream(spec.commandLine().getErr());
         Pretrain.Result r = Pretrain.run(o, json ? null : out, err);
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -115,24 +115,5 @@ public final class PretrainCommand implements Callable<Integer> {
         out.flush();
         err.flush();
         return 0;
-    }
-
-    /** Bridges picocli's PrintWriter (what tests capture) to the PrintStream the library writes. */
-    private static final class WriterStream extends java.io.OutputStream {
-        private final java.io.PrintWriter w;
-        private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
-
-        WriterStream(java.io.PrintWriter w) { this.w = w; }
-
-        @Override public void write(int b) {
-            line.write(b);
-            if (b == '\n') flush();
-        }
-
-        @Override public void flush() {
-            w.print(line.toString(java.nio.charset.StandardCharsets.UTF_8));
-            line.reset();
-            w.flush();
-        }
     }
 }

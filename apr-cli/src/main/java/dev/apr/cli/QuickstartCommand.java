@@ -3,7 +3,9 @@ package dev.apr.cli;
 import dev.apr.cli.quickstart.Journey;
 import dev.apr.format.AprException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -15,6 +17,8 @@ import java.util.concurrent.Callable;
                 + " fine-tune it with --init, stamp, export SafeTensors + GGUF Q4_K, publish to an embedded hub, audit, verify,"
                 + " and run it from the hub. Writes quickstart-report.md and loss-curves.svg in --workdir."})
 public final class QuickstartCommand implements Callable<Integer> {
+
+    @Spec CommandSpec spec;
 
     @Option(names = "--workdir", defaultValue = "apr-quickstart", paramLabel = "DIR",
             description = "Where everything goes; a previous quickstart's output there is replaced (default: ${DEFAULT-VALUE}).")
@@ -52,7 +56,8 @@ public final class QuickstartCommand implements Callable<Integer> {
         if (!Files.isRegularFile(tok.resolve("tokenizer.json")))
             throw AprException.badInput("QUICKSTART_NO_TOKENIZER", tok + ": expected a directory with tokenizer.json, got none"
                     + " (pass --tokenizer DIR)");
-        PrintStream out = System.out, err = System.err;
+        PrintStream out = WriterStream.printStream(spec.commandLine().getOut());
+        PrintStream err = WriterStream.printStream(spec.commandLine().getErr());
         Journey.run(new Journey.Options(workdir.toAbsolutePath().normalize(), minutes, src, tok, repo, batch, seq), out, err);
         return 0;
     }

@@ -59,6 +59,10 @@ public final class TokenizeCommand implements Callable<Integer> {
         @Option(names = "--include", paramLabel = "GLOB", description = "Only zip entries / directory files matching this glob, e.g. 'java.base/**'.")
         String include;
 
+        @Option(names = "--shuffle", description = "Documents in the order of SHA-256 of their name (deterministic) instead of"
+                + " by name, so consecutive training windows see the whole corpus early (a .jsonl's lines keep their order).")
+        boolean shuffle;
+
         @Option(names = "--threads", description = "Worker threads (default: all cores).")
         Integer threads;
 
@@ -73,7 +77,7 @@ public final class TokenizeCommand implements Callable<Integer> {
             PrintWriter out = spec.commandLine().getOut();
             Tokenizer tok = Tokenizer.load(tokenizer);
             CorpusEncoder.Options o = new CorpusEncoder.Options(corpus, output, shardTokens, CorpusEncoder.EosPolicy.parse(eosPolicy),
-                    contentField, valFraction, include, threads == null ? Runtime.getRuntime().availableProcessors() : threads);
+                    contentField, valFraction, include, threads == null ? Runtime.getRuntime().availableProcessors() : threads, shuffle);
             CorpusEncoder.Result r = new CorpusEncoder(tok, o, quiet ? null : line -> { err.println(line); err.flush(); }).run();
             if (json) {
                 ObjectMapper m = new ObjectMapper();

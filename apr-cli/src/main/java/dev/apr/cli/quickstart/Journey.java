@@ -134,9 +134,9 @@ public final class Journey {
 
     private CorpusEncoder.Result encode(Tokenizer tok, String include, Path output, double valFraction) {
         stages.command("apr tokenize encode-corpus --corpus " + o.corpus() + " --include '" + include + "' --tokenizer "
-                + o.tokenizer() + " --val-fraction " + valFraction + " --output " + output);
+                + o.tokenizer() + " --val-fraction " + valFraction + " --shuffle --output " + output);
         CorpusEncoder.Options co = CorpusEncoder.Options.defaults(List.of(o.corpus()), output)
-                .withInclude(include).withValFraction(valFraction);
+                .withInclude(include).withValFraction(valFraction).withShuffle(true);
         return new CorpusEncoder(tok, co, null).run();
     }
 

@@ -66,8 +66,13 @@ public final class CorpusEncoder {
     /** A single document longer than this (UTF-8 bytes) is refused before reading it. */
     public static final long MAX_DOCUMENT_BYTES = 1L << 30;
 
+    /**
+     * @param shuffle documents in the order of SHA-256 of their name instead of by name: deterministic, and
+     *                since training reads consecutive windows, the first steps see the whole corpus's variety
+     *                rather than its alphabetically first files (a .jsonl's lines keep their order)
+     */
     public record Options(List<Path> corpus, Path output, long shardTokens, EosPolicy eosPolicy, String contentField,
-                          double valFraction, String include, int threads) {
+                          double valFraction, String include, int threads, boolean shuffle) {
         public Options {
             if (corpus == null || corpus.isEmpty()) throw usage("--corpus: expected at least one path, got none");
             if (output == null) throw usage("--output: expected a directory, got none");
@@ -80,15 +85,16 @@ public final class CorpusEncoder {
 
         public static Options defaults(List<Path> corpus, Path output) {
             return new Options(corpus, output, 10_000_000, EosPolicy.BETWEEN, "content", 0.0, null,
-                    Runtime.getRuntime().availableProcessors());
+                    Runtime.getRuntime().availableProcessors(), false);
         }
 
-        public Options withShardTokens(long n) { return new Options(corpus, output, n, eosPolicy, contentField, valFraction, include, threads); }
-        public Options withEosPolicy(EosPolicy p) { return new Options(corpus, output, shardTokens, p, contentField, valFraction, include, threads); }
-        public Options withContentField(String f) { return new Options(corpus, output, shardTokens, eosPolicy, f, valFraction, include, threads); }
-        public Options withValFraction(double f) { return new Options(corpus, output, shardTokens, eosPolicy, contentField, f, include, threads); }
-        public Options withInclude(String g) { return new Options(corpus, output, shardTokens, eosPolicy, contentField, valFraction, g, threads); }
-        public Options withThreads(int t) { return new Options(corpus, output, shardTokens, eosPolicy, contentField, valFraction, include, t); }
+        public Options withShardTokens(long n) { return new Options(corpus, output, n, eosPolicy, contentField, valFraction, include, threads, shuffle); }
+        public Options withEosPolicy(EosPolicy p) { return new Options(corpus, output, shardTokens, p, contentField, valFraction, include, threads, shuffle); }
+        public Options withContentField(String f) { return new Options(corpus, output, shardTokens, eosPolicy, f, valFraction, include, threads, shuffle); }
+        public Options withValFraction(double f) { return new Options(corpus, output, shardTokens, eosPolicy, contentField, f, include, threads, shuffle); }
+        public Options withInclude(String g) { return new Options(corpus, output, shardTokens, eosPolicy, contentField, valFraction, g, threads, shuffle); }
+        public Options withThreads(int t) { return new Options(corpus, output, shardTokens, eosPolicy, contentField, valFraction, include, t, shuffle); }
+        public Options withShuffle(boolean b) { return new Options(corpus, output, shardTokens, eosPolicy, contentField, valFraction, include, threads, b); }
     }
 
     /** What was written: the train manifest and, with a val fraction, the val manifest (else null). */
@@ -193,7 +199,8 @@ public final class CorpusEncoder {
         for (Path p : options.corpus()) corpus.add(p.toString());
         return new ShardManifest(split, tokenizer.sha256(), tokenizer.vocabSize(),
                 options.eosPolicy() == EosPolicy.NONE ? -1 : eos, options.eosPolicy().id(), 0, 0, options.shardTokens(),
-                List.of(), corpus, options.include(), options.contentField(), options.valFraction());
+                List.of(), corpus, options.include(), options.contentField(), options.valFraction(),
+                options.shuffle() ? ShardManifest.ORDER_SHUFFLED : ShardManifest.ORDER_NAME);
     }
 
     /** Deterministic val selection by document name. */
@@ -213,7 +220,7 @@ public final class CorpusEncoder {
             if (Files.isDirectory(p)) {
                 List<Path> files;
                 try (Stream<Path> s = Files.walk(p)) {
-                    files = s.filter(Files::isRegularFile).sorted(Comparator.comparing(f -> slashed(p.relativize(f)))).toList();
+                    files = inOrder(s.filter(Files::isRegularFile).toList(), f -> slashed(p.relativize(f)));
                 } catch (IOException e) {
                     throw AprException.badInput("CORPUS_UNREADABLE", p + ": cannot list: " + e.getMessage());
                 }
@@ -235,6 +242,20 @@ public final class CorpusEncoder {
         }
     }
 
+    /** By name, or with {@code shuffle} by SHA-256 of the name (ties, which need equal hashes, by name). */
+    private <T> List<T> inOrder(List<T> items, java.util.function.Function<T, String> name) {
+        if (!options.shuffle()) return items.stream().sorted(Comparator.comparing(name)).toList();
+        record Keyed<T>(String key, String name, T item) {}
+        java.security.MessageDigest sha = sha256();
+        List<Keyed<T>> keyed = new ArrayList<>(items.size());
+        for (T t : items) {
+            String n = name.apply(t);
+            keyed.add(new Keyed<>(java.util.HexFormat.of().formatHex(sha.digest(n.getBytes(StandardCharsets.UTF_8))), n, t));
+        }
+        keyed.sort(Comparator.comparing((Keyed<T> k) -> k.key()).thenComparing(Keyed::name));
+        return keyed.stream().map(Keyed::item).toList();
+    }
+
     private static String slashed(Path rel) {
         StringBuilder sb = new StringBuilder();
         for (Path part : rel) {
@@ -246,9 +267,8 @@ public final class CorpusEncoder {
 
     private void readZip(Path zipPath, String prefix, Glob include, Consumer<Document> sink) {
         try (ZipFile zip = new ZipFile(zipPath.toFile(), StandardCharsets.UTF_8)) {
-            List<? extends ZipEntry> entries = zip.stream().filter(e -> !e.isDirectory())
-                    .filter(e -> include == null || include.matches(e.getName()))
-                    .sorted(Comparator.comparing(ZipEntry::getName)).toList();
+            List<? extends ZipEntry> entries = inOrder(zip.stream().filter(e -> !e.isDirectory())
+                    .filter(e -> include == null || include.matches(e.getName())).toList(), ZipEntry::getName);
             for (ZipEntry e : entries) {
                 if (e.getSize() > MAX_DOCUMENT_BYTES)
                     throw AprException.badInput("CORPUS_TOO_LARGE", zipPath + "!" + e.getName() + ": expected at most "
@@ -424,7 +444,7 @@ public final class CorpusEncoder {
             if (channel != null) close();
             ShardManifest m = new ShardManifest(base.split(), base.tokenizerSha256(), base.vocabSize(), base.eosId(),
                     base.eosPolicy(), documents, tokens, base.shardTokens(), List.copyOf(done), base.corpus(),
-                    base.include(), base.contentField(), base.valFraction());
+                    base.include(), base.contentField(), base.valFraction(), base.documentOrder());
             writeAtomically(dir.resolve(ShardManifest.FILE), m.toJson());
             return m;
         }

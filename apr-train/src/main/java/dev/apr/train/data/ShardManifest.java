@@ -24,14 +24,18 @@ import java.util.List;
  *   "documents": 12, "tokens": 345, "shard_tokens": 10000000,
  *   "tokens_per_shard": [345],
  *   "shards": [{"file": "shard-00000.bin", "tokens": 345, "sha256": "..."}],
- *   "corpus": ["..."], "include": null, "content_field": "content", "val_fraction": 0.0
+ *   "corpus": ["..."], "include": null, "content_field": "content", "val_fraction": 0.0,
+ *   "document_order": "name" | "sha256-of-name"
  * }</pre>
  */
 public record ShardManifest(String split, String tokenizerSha256, int vocabSize, int eosId, String eosPolicy,
                             long documents, long tokens, long shardTokens, List<Shard> shards,
-                            List<String> corpus, String include, String contentField, double valFraction) {
+                            List<String> corpus, String include, String contentField, double valFraction,
+                            String documentOrder) {
 
     public static final String FILE = "manifest.json";
+    /** Document orders: by name, or by SHA-256 of the name (encode-corpus --shuffle). */
+    public static final String ORDER_NAME = "name", ORDER_SHUFFLED = "sha256-of-name";
 
     /** One shard file and its token count. */
     public record Shard(String file, long tokens, String sha256) {}
@@ -66,6 +70,7 @@ public record ShardManifest(String split, String tokenizerSha256, int vocabSize,
         if (include == null) o.putNull("include"); else o.put("include", include);
         o.put("content_field", contentField);
         o.put("val_fraction", valFraction);
+        o.put("document_order", documentOrder);
         try {
             return (JSON.writeValueAsString(o) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -108,6 +113,7 @@ public record ShardManifest(String split, String tokenizerSha256, int vocabSize,
                 o.path("vocab_size").asInt(-1), o.path("eos_id").asInt(-1), o.path("eos_policy").asText(null),
                 o.path("documents").asLong(), o.path("tokens").asLong(), o.path("shard_tokens").asLong(),
                 List.copyOf(shards), corpus, o.path("include").isNull() ? null : o.path("include").asText(),
-                o.path("content_field").asText(null), o.path("val_fraction").asDouble());
+                o.path("content_field").asText(null), o.path("val_fraction").asDouble(),
+                o.path("document_order").asText(ORDER_NAME));
     }
 }

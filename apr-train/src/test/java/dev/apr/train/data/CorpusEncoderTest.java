@@ -175,6 +175,32 @@ class CorpusEncoderTest {
         assertEquals("java.base/**", ShardManifest.read(out).include());
     }
 
+    @Test void shuffleOrdersDocumentsBySha256OfTheirName(@TempDir Path tmp) throws Exception {
+        Path zip = tmp.resolve("src.zip");
+        String[] names = {"m/A.java", "m/B.java", "m/C.java", "m/D.java", "m/E.java"};
+        try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(zip))) {
+            for (int i = 0; i < names.length; i++) put(z, names[i], DOCS[i]);
+        }
+        // expected: the documents sorted by the lower-case hex SHA-256 of their entry names
+        java.util.TreeMap<String, String> byHash = new java.util.TreeMap<>();
+        for (int i = 0; i < names.length; i++)
+            byHash.put(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(names[i].getBytes(StandardCharsets.UTF_8))), DOCS[i]);
+        List<String> expected = List.copyOf(byHash.values());
+        assertNotEquals(List.of(DOCS), expected, "the test needs an order that differs from name order");
+
+        Path a = tmp.resolve("a"), b = tmp.resolve("b");
+        run(CorpusEncoder.Options.defaults(List.of(zip), a).withShuffle(true).withThreads(1));
+        run(CorpusEncoder.Options.defaults(List.of(zip), b).withShuffle(true).withThreads(3));
+        assertArrayEquals(expectedStream(expected, CorpusEncoder.EosPolicy.BETWEEN), readShards(a));
+        assertArrayEquals(Files.readAllBytes(a.resolve("shard-00000.bin")), Files.readAllBytes(b.resolve("shard-00000.bin")));
+        assertEquals(ShardManifest.ORDER_SHUFFLED, ShardManifest.read(a).documentOrder());
+
+        Path plain = tmp.resolve("plain");
+        run(CorpusEncoder.Options.defaults(List.of(zip), plain));
+        assertEquals(ShardManifest.ORDER_NAME, ShardManifest.read(plain).documentOrder());
+    }
+
     static void put(ZipOutputStream z, String name, String text) throws IOException {
         z.putNextEntry(new ZipEntry(name));
         z.write(text.getBytes(StandardCharsets.UTF_8));
