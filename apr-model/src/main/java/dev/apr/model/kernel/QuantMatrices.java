@@ -66,6 +66,28 @@ final class QuantMatrices {
         }
     }
 
+    /** Σ x over each n-element block of x[xOff .. xOff+cols) (n a multiple of L). */
+    static float[] blockSums(float[] x, int xOff, int cols, int n) {
+        float[] sums = new float[cols / n];
+        for (int b = 0; b < sums.length; b++) {
+            FloatVector s = FloatVector.fromArray(S, x, xOff + n * b);
+            for (int j = L; j < n; j += L) s = s.add(FloatVector.fromArray(S, x, xOff + n * b + j));
+            sums[b] = s.reduceLanes(VectorOperators.ADD);
+        }
+        return sums;
+    }
+
+    /**
+     * A copy of x[xOff .. xOff+cols) with the upper half of every 2·half elements divided by 16
+     * (exact: a power of two). Kernels whose upper half comes from high nibbles then multiply
+     * (byte & 0xF0) = 16·nibble by it, saving a shift per vector.
+     */
+    static float[] highHalvesScaled(float[] x, int xOff, int cols, int half) {
+        float[] p = new float[cols];
+        for (int c = 0; c < cols; c++) p[c] = (c & half) != 0 ? x[xOff + c] * 0.0625f : x[xOff + c];
+        return p;
+    }
+
     // ---- Q8_0: d (f16) + 32 int8; x = d·q ------------------------------------------------------
 
     static final class Q8_0 extends WeightMatrix {
@@ -108,32 +130,61 @@ final class QuantMatrices {
     static final class Q5_0 extends WeightMatrix {
         Q5_0(String name, MemorySegment data, int rows, int cols) { super(name, DType.Q5_0, data, rows, cols); }
 
+        /*
+         * Σ d·(q − 16)·x = d·Σ q·x − 16·d·Σx: the block sums of x are computed once per call, so
+         * the −16 costs one scalar FMA per block instead of a vector op per 16 weights. The high
+         * nibbles are used in place (q & 0xF0, i.e. 16× the nibble) against x/16. Two rows at a
+         * time give the core two independent accumulation chains.
+         */
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
             if (!VECTOR_QUANTS) { scalarDotRows(this, x, xOff, y, yOff, r0, r1); return; }
-            int nb = cols / 32;
-            byte[] row = new byte[(int) rowBytes];
-            for (int r = r0; r < r1; r++) {
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, row, 0, row.length);
+            int nb = cols / 32, rb = (int) rowBytes;
+            float[] xs = blockSums(x, xOff, cols, 32), xp = highHalvesScaled(x, xOff, cols, 16);
+            byte[] q = new byte[2 * rb];
+            int r = r0;
+            for (; r + 1 < r1; r += 2) {
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, q, 0, 2 * rb);
+                FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
+                float corr0 = 0, corr1 = 0;
+                for (int b = 0; b < nb; b++) {
+                    float d0 = Float.float16ToFloat((short) SHORT_AT.get(q, 22 * b));
+                    float d1 = Float.float16ToFloat((short) SHORT_AT.get(q, rb + 22 * b));
+                    acc0 = block(q, 22 * b, xp, 32 * b, d0, acc0);
+                    acc1 = block(q, rb + 22 * b, xp, 32 * b, d1, acc1);
+                    corr0 += d0 * xs[b];
+                    corr1 += d1 * xs[b];
+                }
+                y[yOff + r] = acc0.reduceLanes(VectorOperators.ADD) - 16 * corr0;
+                y[yOff + r + 1] = acc1.reduceLanes(VectorOperators.ADD) - 16 * corr1;
+            }
+            if (r < r1) {
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, q, 0, rb);
                 FloatVector acc = FloatVector.zero(S);
-                for (int b = 0; b < nb; b++) acc = block(row, 22 * b, x, xOff + 32 * b, acc);
-                y[yOff + r] = reduce(acc);
+                float corr = 0;
+                for (int b = 0; b < nb; b++) {
+                    float d = Float.float16ToFloat((short) SHORT_AT.get(q, 22 * b));
+                    acc = block(q, 22 * b, xp, 32 * b, d, acc);
+                    corr += d * xs[b];
+                }
+                y[yOff + r] = acc.reduceLanes(VectorOperators.ADD) - 16 * corr;
             }
         }
 
-        /** acc + d·Σ (q − 16)·x over one block: nibble | (qh bit << 4), unpacked in 32-bit lanes. */
-        private static FloatVector block(byte[] q, int bo, float[] x, int xo, FloatVector acc) {
-            float d = Float.float16ToFloat((short) SHORT_AT.get(q, bo));
+        /** acc + d·Σ (q | qh bit << 4)·x over the block at bo (xp: x with high halves / 16). */
+        private static FloatVector block(byte[] q, int bo, float[] xp, int xo, float d, FloatVector acc) {
             long qh = (int) INT_AT.get(q, bo + 2) & 0xffffffffL;
-            FloatVector p = FloatVector.zero(S);
-            for (int s = 0; s < 16; s += L) {
-                IntVector v = ints(q, bo + 6 + s);
-                IntVector lo = v.and(15).lanewise(VectorOperators.OR, 16, VectorMask.fromLong(IS, (qh >>> s) & LANE_BITS));
-                IntVector hi = v.lanewise(VectorOperators.ASHR, 4).and(15)
-                        .lanewise(VectorOperators.OR, 16, VectorMask.fromLong(IS, (qh >>> (16 + s)) & LANE_BITS));
-                p = toFloat(lo.sub(16)).fma(FloatVector.fromArray(S, x, xo + s), p);
-                p = toFloat(hi.sub(16)).fma(FloatVector.fromArray(S, x, xo + 16 + s), p);
-            }
+            FloatVector p = lanes(q, bo, xp, xo, qh, 0, FloatVector.zero(S));
+            for (int s = L; s < 16; s += L) p = lanes(q, bo, xp, xo, qh, s, p);
             return p.fma(FloatVector.broadcast(S, d), acc);
+        }
+
+        /** Elements s.. and 16+s.. (L each) of one block, unpacked in 32-bit lanes and dotted into p. */
+        private static FloatVector lanes(byte[] q, int bo, float[] xp, int xo, long qh, int s, FloatVector p) {
+            IntVector v = ints(q, bo + 6 + s);
+            IntVector lo = v.and(15).lanewise(VectorOperators.OR, 16, VectorMask.fromLong(IS, (qh >>> s) & LANE_BITS));
+            IntVector hi = v.and(0xF0).lanewise(VectorOperators.OR, 256, VectorMask.fromLong(IS, (qh >>> (16 + s)) & LANE_BITS));
+            p = toFloat(lo).fma(FloatVector.fromArray(S, xp, xo + s), p);
+            return toFloat(hi).fma(FloatVector.fromArray(S, xp, xo + 16 + s), p);
         }
 
         @Override public void row(int r, float[] dst, int off) {
@@ -188,47 +239,80 @@ final class QuantMatrices {
     static final class Q4_K extends WeightMatrix {
         Q4_K(String name, MemorySegment data, int rows, int cols) { super(name, DType.Q4_K, data, rows, cols); }
 
+        /*
+         * Σ (d·sc·q − dmin·m)·x over a sub-block = d·sc·Σ q·x − dmin·m·Σx: the sums of x are
+         * computed once per call, so the mins cost scalar work per sub-block, not vector work per
+         * weight; each sub-block's Σ q·x is scaled by one FMA into an accumulator that is reduced
+         * once per row. High nibbles are used in place (q & 0xF0) against x/16. Rows go in pairs
+         * for two independent accumulation chains.
+         */
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
             if (!VECTOR_QUANTS) { scalarDotRows(this, x, xOff, y, yOff, r0, r1); return; }
-            int nb = cols / 256;
-            byte[] row = new byte[(int) rowBytes];
-            for (int r = r0; r < r1; r++) {
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, row, 0, row.length);
-                float sum = 0;
-                for (int b = 0; b < nb; b++) sum += superBlockDot(row, 144 * b, x, xOff + 256 * b);
-                y[yOff + r] = sum;
+            int nb = cols / 256, rb = (int) rowBytes;
+            float[] xs = blockSums(x, xOff, cols, 32), xp = highHalvesScaled(x, xOff, cols, 32);
+            float[] ds0 = new float[8], ds1 = new float[8];
+            byte[] q = new byte[2 * rb];
+            int r = r0;
+            for (; r + 1 < r1; r += 2) {
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, q, 0, 2 * rb);
+                FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
+                float corr0 = 0, corr1 = 0;
+                for (int b = 0; b < nb; b++) {
+                    corr0 += scales(q, 144 * b, xs, 8 * b, ds0);
+                    corr1 += scales(q, rb + 144 * b, xs, 8 * b, ds1);
+                    for (int c = 0; c < 4; c++) {
+                        acc0 = chunk(q, 144 * b + 16 + 32 * c, xp, 256 * b + 64 * c, ds0[2 * c], ds0[2 * c + 1], acc0);
+                        acc1 = chunk(q, rb + 144 * b + 16 + 32 * c, xp, 256 * b + 64 * c, ds1[2 * c], ds1[2 * c + 1], acc1);
+                    }
+                }
+                y[yOff + r] = acc0.reduceLanes(VectorOperators.ADD) - corr0;
+                y[yOff + r + 1] = acc1.reduceLanes(VectorOperators.ADD) - corr1;
+            }
+            if (r < r1) {
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, q, 0, rb);
+                FloatVector acc = FloatVector.zero(S);
+                float corr = 0;
+                for (int b = 0; b < nb; b++) {
+                    corr += scales(q, 144 * b, xs, 8 * b, ds0);
+                    for (int c = 0; c < 4; c++)
+                        acc = chunk(q, 144 * b + 16 + 32 * c, xp, 256 * b + 64 * c, ds0[2 * c], ds0[2 * c + 1], acc);
+                }
+                y[yOff + r] = acc.reduceLanes(VectorOperators.ADD) - corr;
             }
         }
 
-        /** Σ w·x over one super-block: w = d·sc·q − dmin·m per 32-element sub-block. */
-        private static float superBlockDot(byte[] q, int bo, float[] x, int xo) {
-            float d = Float.float16ToFloat((short) ((q[bo] & 0xff) | (q[bo + 1] << 8)));
-            float dmin = Float.float16ToFloat((short) ((q[bo + 2] & 0xff) | (q[bo + 3] << 8)));
-            FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
-            for (int c = 0; c < 4; c++) {
-                // sub-block 2c in the low nibbles of bytes 32c.., sub-block 2c+1 in the high nibbles
-                int j = 2 * c, sc = bo + 4;
-                int sc1, m1, sc2, m2;
-                if (j < 4) {
-                    sc1 = q[sc + j] & 63; m1 = q[sc + j + 4] & 63;
-                    sc2 = q[sc + j + 1] & 63; m2 = q[sc + j + 5] & 63;
-                } else {
-                    sc1 = (q[sc + j + 4] & 0xF) | ((q[sc + j - 4] & 0xff) >>> 6) << 4;
-                    m1 = ((q[sc + j + 4] & 0xff) >>> 4) | ((q[sc + j] & 0xff) >>> 6) << 4;
-                    sc2 = (q[sc + j + 5] & 0xF) | ((q[sc + j - 3] & 0xff) >>> 6) << 4;
-                    m2 = ((q[sc + j + 5] & 0xff) >>> 4) | ((q[sc + j + 1] & 0xff) >>> 6) << 4;
-                }
-                FloatVector d1 = FloatVector.broadcast(S, d * sc1), n1 = FloatVector.broadcast(S, -(dmin * m1));
-                FloatVector d2 = FloatVector.broadcast(S, d * sc2), n2 = FloatVector.broadcast(S, -(dmin * m2));
-                for (int s = 0; s < 32; s += L) {
-                    IntVector v = ints(q, bo + 16 + 32 * c + s);
-                    FloatVector w1 = toFloat(v.and(15)).fma(d1, n1);
-                    FloatVector w2 = toFloat(v.lanewise(VectorOperators.ASHR, 4).and(15)).fma(d2, n2);
-                    acc0 = w1.fma(FloatVector.fromArray(S, x, xo + 64 * c + s), acc0);
-                    acc1 = w2.fma(FloatVector.fromArray(S, x, xo + 64 * c + 32 + s), acc1);
-                }
+        /**
+         * acc + d1·Σ lo·x + d2·Σ hi·x over the 32 bytes at o: low nibbles are elements xo.. of one
+         * sub-block, high nibbles elements xo+32.. of the next (xp: x with those divided by 16).
+         */
+        private static FloatVector chunk(byte[] q, int o, float[] xp, int xo, float d1, float d2, FloatVector acc) {
+            FloatVector lo = FloatVector.zero(S), hi = lo;
+            for (int s = 0; s < 32; s += L) {
+                IntVector v = ints(q, o + s);
+                lo = toFloat(v.and(15)).fma(FloatVector.fromArray(S, xp, xo + s), lo);
+                hi = toFloat(v.and(0xF0)).fma(FloatVector.fromArray(S, xp, xo + 32 + s), hi);
             }
-            return reduce(acc0.add(acc1));
+            return hi.fma(FloatVector.broadcast(S, d2), lo.fma(FloatVector.broadcast(S, d1), acc));
+        }
+
+        /**
+         * Writes d·scale of the 8 sub-blocks of the super-block at bo to ds and returns the
+         * dmin·min part of its dot product, Σ_j dmin·m_j·xs[xsOff + j] (get_scale_min_k4).
+         */
+        private static float scales(byte[] q, int bo, float[] xs, int xsOff, float[] ds) {
+            float d = Float.float16ToFloat((short) SHORT_AT.get(q, bo));
+            float dmin = Float.float16ToFloat((short) SHORT_AT.get(q, bo + 2));
+            int k = bo + 4;
+            float mins = 0;
+            for (int j = 0; j < 4; j++) {
+                ds[j] = d * (q[k + j] & 63);
+                mins += (q[k + j + 4] & 63) * xs[xsOff + j];
+            }
+            for (int j = 4; j < 8; j++) {
+                ds[j] = d * ((q[k + j + 4] & 0xF) | ((q[k + j - 4] & 0xff) >>> 6) << 4);
+                mins += (((q[k + j + 4] & 0xff) >>> 4) | ((q[k + j] & 0xff) >>> 6) << 4) * xs[xsOff + j];
+            }
+            return dmin * mins;
         }
 
         @Override public void row(int r, float[] dst, int off) {
