@@ -66,25 +66,21 @@ final class QuantMatrices {
         }
     }
 
-    /** Σ x over each n-element block of x[xOff .. xOff+cols) (n a multiple of L). */
-    static float[] blockSums(float[] x, int xOff, int cols, int n) {
-        float[] sums = new float[cols / n];
-        for (int b = 0; b < sums.length; b++) {
-            FloatVector s = FloatVector.fromArray(S, x, xOff + n * b);
-            for (int j = L; j < n; j += L) s = s.add(FloatVector.fromArray(S, x, xOff + n * b + j));
-            sums[b] = s.reduceLanes(VectorOperators.ADD);
-        }
-        return sums;
-    }
-
     /**
-     * A copy of x[xOff .. xOff+cols) with the upper half of every 2·half elements divided by 16
-     * (exact: a power of two). Kernels whose upper half comes from high nibbles then multiply
-     * (byte & 0xF0) = 16·nibble by it, saving a shift per vector.
+     * The input as the 4- and 5-bit kernels use it, cols + cols/32 floats: x[xOff .. xOff+cols)
+     * with the upper half of every 2·half elements divided by 16 (exact: a power of two), so a
+     * high nibble is multiplied in place as (byte & 0xF0) = 16·nibble, saving a shift per
+     * vector; then Σx of each 32-element block, which turns per-weight offsets (Q5_0's −16,
+     * Q4_K's mins) into one scalar term per block.
      */
-    static float[] highHalvesScaled(float[] x, int xOff, int cols, int half) {
-        float[] p = new float[cols];
+    static float[] prepared(float[] x, int xOff, int cols, int half) {
+        float[] p = new float[cols + cols / 32];
         for (int c = 0; c < cols; c++) p[c] = (c & half) != 0 ? x[xOff + c] * 0.0625f : x[xOff + c];
+        for (int b = 0; b < cols / 32; b++) {
+            FloatVector s = FloatVector.fromArray(S, x, xOff + 32 * b);
+            for (int j = L; j < 32; j += L) s = s.add(FloatVector.fromArray(S, x, xOff + 32 * b + j));
+            p[cols + b] = s.reduceLanes(VectorOperators.ADD);
+        }
         return p;
     }
 
@@ -137,9 +133,17 @@ final class QuantMatrices {
          * time give the core two independent accumulation chains.
          */
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
+            dotRows(x, xOff, prepare(x, xOff), y, yOff, r0, r1);
+        }
+
+        /** x with high halves / 16, then the block sums of x. */
+        @Override float[] prepare(float[] x, int xOff) {
+            return VECTOR_QUANTS ? prepared(x, xOff, cols, 16) : null;
+        }
+
+        @Override void dotRows(float[] x, int xOff, float[] xp, float[] y, int yOff, int r0, int r1) {
             if (!VECTOR_QUANTS) { scalarDotRows(this, x, xOff, y, yOff, r0, r1); return; }
-            int nb = cols / 32, rb = (int) rowBytes;
-            float[] xs = blockSums(x, xOff, cols, 32), xp = highHalvesScaled(x, xOff, cols, 16);
+            int nb = cols / 32, rb = (int) rowBytes, xs = cols;
             byte[] q = new byte[2 * rb];
             int r = r0;
             for (; r + 1 < r1; r += 2) {
@@ -151,8 +155,8 @@ final class QuantMatrices {
                     float d1 = Float.float16ToFloat((short) SHORT_AT.get(q, rb + 22 * b));
                     acc0 = block(q, 22 * b, xp, 32 * b, d0, acc0);
                     acc1 = block(q, rb + 22 * b, xp, 32 * b, d1, acc1);
-                    corr0 += d0 * xs[b];
-                    corr1 += d1 * xs[b];
+                    corr0 += d0 * xp[xs + b];
+                    corr1 += d1 * xp[xs + b];
                 }
                 y[yOff + r] = acc0.reduceLanes(VectorOperators.ADD) - 16 * corr0;
                 y[yOff + r + 1] = acc1.reduceLanes(VectorOperators.ADD) - 16 * corr1;
@@ -164,7 +168,7 @@ final class QuantMatrices {
                 for (int b = 0; b < nb; b++) {
                     float d = Float.float16ToFloat((short) SHORT_AT.get(q, 22 * b));
                     acc = block(q, 22 * b, xp, 32 * b, d, acc);
-                    corr += d * xs[b];
+                    corr += d * xp[xs + b];
                 }
                 y[yOff + r] = acc.reduceLanes(VectorOperators.ADD) - 16 * corr;
             }
@@ -247,9 +251,17 @@ final class QuantMatrices {
          * for two independent accumulation chains.
          */
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
+            dotRows(x, xOff, prepare(x, xOff), y, yOff, r0, r1);
+        }
+
+        /** x with the high-nibble halves / 16, then the sub-block sums of x. */
+        @Override float[] prepare(float[] x, int xOff) {
+            return VECTOR_QUANTS ? prepared(x, xOff, cols, 32) : null;
+        }
+
+        @Override void dotRows(float[] x, int xOff, float[] xp, float[] y, int yOff, int r0, int r1) {
             if (!VECTOR_QUANTS) { scalarDotRows(this, x, xOff, y, yOff, r0, r1); return; }
             int nb = cols / 256, rb = (int) rowBytes;
-            float[] xs = blockSums(x, xOff, cols, 32), xp = highHalvesScaled(x, xOff, cols, 32);
             float[] ds0 = new float[8], ds1 = new float[8];
             byte[] q = new byte[2 * rb];
             int r = r0;
@@ -258,8 +270,8 @@ final class QuantMatrices {
                 FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
                 float corr0 = 0, corr1 = 0;
                 for (int b = 0; b < nb; b++) {
-                    corr0 += scales(q, 144 * b, xs, 8 * b, ds0);
-                    corr1 += scales(q, rb + 144 * b, xs, 8 * b, ds1);
+                    corr0 += scales(q, 144 * b, xp, cols + 8 * b, ds0);
+                    corr1 += scales(q, rb + 144 * b, xp, cols + 8 * b, ds1);
                     for (int c = 0; c < 4; c++) {
                         acc0 = chunk(q, 144 * b + 16 + 32 * c, xp, 256 * b + 64 * c, ds0[2 * c], ds0[2 * c + 1], acc0);
                         acc1 = chunk(q, rb + 144 * b + 16 + 32 * c, xp, 256 * b + 64 * c, ds1[2 * c], ds1[2 * c + 1], acc1);
@@ -273,7 +285,7 @@ final class QuantMatrices {
                 FloatVector acc = FloatVector.zero(S);
                 float corr = 0;
                 for (int b = 0; b < nb; b++) {
-                    corr += scales(q, 144 * b, xs, 8 * b, ds0);
+                    corr += scales(q, 144 * b, xp, cols + 8 * b, ds0);
                     for (int c = 0; c < 4; c++)
                         acc = chunk(q, 144 * b + 16 + 32 * c, xp, 256 * b + 64 * c, ds0[2 * c], ds0[2 * c + 1], acc);
                 }

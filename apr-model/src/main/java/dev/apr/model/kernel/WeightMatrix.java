@@ -98,6 +98,17 @@ public abstract class WeightMatrix {
     /** y[yOff + r] = row r · x[xOff .. xOff+cols) for r in [r0, r1). */
     abstract void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1);
 
+    /**
+     * Work on the input that every row chunk of one matvec shares (block sums of x and the like,
+     * see QuantMatrices), done once per matvec instead of once per chunk; null when a type has none.
+     */
+    float[] prepare(float[] x, int xOff) { return null; }
+
+    /** {@link #dotRows} given {@code prep = prepare(x, xOff)}. */
+    void dotRows(float[] x, int xOff, float[] prep, float[] y, int yOff, int r0, int r1) {
+        dotRows(x, xOff, y, yOff, r0, r1);
+    }
+
     /** Writes row r, dequantized, to dst[off .. off+cols). */
     public abstract void row(int r, float[] dst, int off);
 
@@ -111,7 +122,8 @@ public abstract class WeightMatrix {
     /** {@code y[yOff + r] = Σ_c W[r, c]·x[xOff + c]} for every row r: one token. */
     public void matvec(float[] x, int xOff, float[] y, int yOff) {
         checkX(x, xOff, 1);
-        Parallel.range(rows, grain(), (r0, r1) -> dotRows(x, xOff, y, yOff, r0, r1));
+        float[] prep = prepare(x, xOff);
+        Parallel.range(rows, grain(), (r0, r1) -> dotRows(x, xOff, prep, y, yOff, r0, r1));
     }
 
     /**
@@ -122,8 +134,10 @@ public abstract class WeightMatrix {
     public static void matvec(WeightMatrix[] ms, float[] x, int xOff, float[][] ys) {
         int tasks = 0;
         int[] first = new int[ms.length + 1];
+        float[][] preps = new float[ms.length][];
         for (int i = 0; i < ms.length; i++) {
             ms[i].checkX(x, xOff, 1);
+            preps[i] = ms[i].prepare(x, xOff);
             first[i] = tasks;
             tasks += (ms[i].rows + ms[i].grain() - 1) / ms[i].grain();
         }
@@ -134,7 +148,7 @@ public abstract class WeightMatrix {
                 while (first[i + 1] <= t) i++;
                 WeightMatrix m = ms[i];
                 int g = m.grain(), r0 = (t - first[i]) * g;
-                m.dotRows(x, xOff, ys[i], 0, r0, Math.min(m.rows, r0 + g));
+                m.dotRows(x, xOff, preps[i], ys[i], 0, r0, Math.min(m.rows, r0 + g));
             }
         });
     }
@@ -156,7 +170,8 @@ public abstract class WeightMatrix {
         if (tokens < 4) {
             for (int t = 0; t < tokens; t++) {
                 int tt = t;
-                Parallel.range(rows, grain(), (r0, r1) -> dotRows(x, tt * cols, y, tt * rows, r0, r1));
+                float[] prep = prepare(x, t * cols);
+                Parallel.range(rows, grain(), (r0, r1) -> dotRows(x, tt * cols, prep, y, tt * rows, r0, r1));
             }
             return;
         }
