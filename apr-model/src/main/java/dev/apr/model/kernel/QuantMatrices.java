@@ -70,16 +70,16 @@ final class QuantMatrices {
      * The input as the 4- and 5-bit kernels use it, cols + cols/32 floats: x[xOff .. xOff+cols)
      * with the upper half of every 2·half elements divided by 16 (exact: a power of two), so a
      * high nibble is multiplied in place as (byte & 0xF0) = 16·nibble, saving a shift per
-     * vector; then Σx of each 32-element block, which turns per-weight offsets (Q5_0's −16,
-     * Q4_K's mins) into one scalar term per block.
+     * vector; then sumScale·Σx of each 32-element block, which turns per-weight offsets (Q5_0's
+     * −16, Q4_K's mins) into one term per block (sumScale a power of two: exact).
      */
-    static float[] prepared(float[] x, int xOff, int cols, int half) {
+    static float[] prepared(float[] x, int xOff, int cols, int half, float sumScale) {
         float[] p = new float[cols + cols / 32];
         for (int c = 0; c < cols; c++) p[c] = (c & half) != 0 ? x[xOff + c] * 0.0625f : x[xOff + c];
         for (int b = 0; b < cols / 32; b++) {
             FloatVector s = FloatVector.fromArray(S, x, xOff + 32 * b);
             for (int j = L; j < 32; j += L) s = s.add(FloatVector.fromArray(S, x, xOff + 32 * b + j));
-            p[cols + b] = s.reduceLanes(VectorOperators.ADD);
+            p[cols + b] = s.reduceLanes(VectorOperators.ADD) * sumScale;
         }
         return p;
     }
@@ -127,18 +127,19 @@ final class QuantMatrices {
         Q5_0(String name, MemorySegment data, int rows, int cols) { super(name, DType.Q5_0, data, rows, cols); }
 
         /*
-         * Σ d·(q − 16)·x = d·Σ q·x − 16·d·Σx: the block sums of x are computed once per call, so
-         * the −16 costs one scalar FMA per block instead of a vector op per 16 weights. The high
-         * nibbles are used in place (q & 0xF0, i.e. 16× the nibble) against x/16. Two rows at a
-         * time give the core two independent accumulation chains.
+         * Σ d·(q − 16)·x = d·(Σ q·x − 16·Σx): a block's partial sums start from −16·Σx/L in every
+         * lane instead of zero (block sums prepared once per matvec), so the −16 costs nothing
+         * per weight. The high nibbles are used in place (q & 0xF0, i.e. 16× the nibble) against
+         * x/16. Rows go in pairs: two independent accumulation chains. (Tried and slower: the f16
+         * scale built with integer ops and broadcast from a GPR; scales converted up front.)
          */
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
             dotRows(x, xOff, prepare(x, xOff), y, yOff, r0, r1);
         }
 
-        /** x with high halves / 16, then the block sums of x. */
+        /** x with high halves / 16, then −16·Σx/L of each block. */
         @Override float[] prepare(float[] x, int xOff) {
-            return VECTOR_QUANTS ? prepared(x, xOff, cols, 16) : null;
+            return VECTOR_QUANTS ? prepared(x, xOff, cols, 16, -16f / L) : null;
         }
 
         @Override void dotRows(float[] x, int xOff, float[] xp, float[] y, int yOff, int r0, int r1) {
@@ -149,37 +150,27 @@ final class QuantMatrices {
             for (; r + 1 < r1; r += 2) {
                 MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, q, 0, 2 * rb);
                 FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
-                float corr0 = 0, corr1 = 0;
                 for (int b = 0; b < nb; b++) {
-                    float d0 = Float.float16ToFloat((short) SHORT_AT.get(q, 22 * b));
-                    float d1 = Float.float16ToFloat((short) SHORT_AT.get(q, rb + 22 * b));
-                    acc0 = block(q, 22 * b, xp, 32 * b, d0, acc0);
-                    acc1 = block(q, rb + 22 * b, xp, 32 * b, d1, acc1);
-                    corr0 += d0 * xp[xs + b];
-                    corr1 += d1 * xp[xs + b];
+                    acc0 = block(q, 22 * b, xp, 32 * b, xp[xs + b], acc0);
+                    acc1 = block(q, rb + 22 * b, xp, 32 * b, xp[xs + b], acc1);
                 }
-                y[yOff + r] = acc0.reduceLanes(VectorOperators.ADD) - 16 * corr0;
-                y[yOff + r + 1] = acc1.reduceLanes(VectorOperators.ADD) - 16 * corr1;
+                y[yOff + r] = acc0.reduceLanes(VectorOperators.ADD);
+                y[yOff + r + 1] = acc1.reduceLanes(VectorOperators.ADD);
             }
             if (r < r1) {
                 MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, q, 0, rb);
                 FloatVector acc = FloatVector.zero(S);
-                float corr = 0;
-                for (int b = 0; b < nb; b++) {
-                    float d = Float.float16ToFloat((short) SHORT_AT.get(q, 22 * b));
-                    acc = block(q, 22 * b, xp, 32 * b, d, acc);
-                    corr += d * xp[xs + b];
-                }
-                y[yOff + r] = acc.reduceLanes(VectorOperators.ADD) - 16 * corr;
+                for (int b = 0; b < nb; b++) acc = block(q, 22 * b, xp, 32 * b, xp[xs + b], acc);
+                y[yOff + r] = acc.reduceLanes(VectorOperators.ADD);
             }
         }
 
-        /** acc + d·Σ (q | qh bit << 4)·x over the block at bo (xp: x with high halves / 16). */
-        private static FloatVector block(byte[] q, int bo, float[] xp, int xo, float d, FloatVector acc) {
+        /** acc + d·Σ ((q | qh bit << 4) − 16)·x over the block at bo (xp: x with high halves / 16; c = −16·Σx/L). */
+        private static FloatVector block(byte[] q, int bo, float[] xp, int xo, float c, FloatVector acc) {
             long qh = (int) INT_AT.get(q, bo + 2) & 0xffffffffL;
-            FloatVector p = lanes(q, bo, xp, xo, qh, 0, FloatVector.zero(S));
+            FloatVector p = lanes(q, bo, xp, xo, qh, 0, FloatVector.broadcast(S, c));
             for (int s = L; s < 16; s += L) p = lanes(q, bo, xp, xo, qh, s, p);
-            return p.fma(FloatVector.broadcast(S, d), acc);
+            return p.fma(FloatVector.broadcast(S, Float.float16ToFloat((short) SHORT_AT.get(q, bo))), acc);
         }
 
         /** Elements s.. and 16+s.. (L each) of one block, unpacked in 32-bit lanes and dotted into p. */
@@ -256,7 +247,7 @@ final class QuantMatrices {
 
         /** x with the high-nibble halves / 16, then the sub-block sums of x. */
         @Override float[] prepare(float[] x, int xOff) {
-            return VECTOR_QUANTS ? prepared(x, xOff, cols, 32) : null;
+            return VECTOR_QUANTS ? prepared(x, xOff, cols, 32, 1f) : null;
         }
 
         @Override void dotRows(float[] x, int xOff, float[] xp, float[] y, int yOff, int r0, int r1) {
