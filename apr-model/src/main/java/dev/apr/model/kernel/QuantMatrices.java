@@ -359,26 +359,75 @@ final class QuantMatrices {
          * Unpacking Q6_K takes many vector operations; in one method with the dot product they
          * exceed C2's inlining node budget and the vectors get boxed (100x slower). So a super-block
          * is dequantized, one 64-element group per call, into a 256-float L1 buffer, then dotted.
+         * The 16 scales of a super-block are converted in one vector op into a small array (a
+         * scalar multiply and a broadcast per 16 weights cost as much as the unpacking), and the
+         * −32 offset becomes (d·scale)·(−32·Σx) per group, one vector FMA per super-block on the
+         * group sums of x prepared once per matvec.
          */
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
+            dotRows(x, xOff, prepare(x, xOff), y, yOff, r0, r1);
+        }
+
+        /** −32·Σx of each 16-element group. */
+        @Override float[] prepare(float[] x, int xOff) {
+            if (!VECTOR_QUANTS) return null;
+            float[] sums = new float[cols / 16];
+            for (int g = 0; g < sums.length; g++) {
+                FloatVector v = FloatVector.fromArray(S, x, xOff + 16 * g);
+                for (int j = L; j < 16; j += L) v = v.add(FloatVector.fromArray(S, x, xOff + 16 * g + j));
+                sums[g] = -32 * v.reduceLanes(VectorOperators.ADD);
+            }
+            return sums;
+        }
+
+        @Override void dotRows(float[] x, int xOff, float[] xs, float[] y, int yOff, int r0, int r1) {
             if (!VECTOR_QUANTS) { scalarDotRows(this, x, xOff, y, yOff, r0, r1); return; }
             int nb = cols / 256;
-            float[] w = new float[256];
+            float[] w = new float[256], sc = new float[32];
             byte[] row = new byte[(int) rowBytes];
             for (int r = r0; r < r1; r++) {
                 // one bulk copy per row: array vector loads are much cheaper for C2 than segment loads
                 MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, row, 0, row.length);
-                FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
+                FloatVector acc0 = FloatVector.zero(S), acc1 = acc0, offs = acc0;
                 for (int b = 0; b < nb; b++) {
-                    superBlock(row, 210 * b, w, 0);
+                    scaledSuperBlock(row, 210 * b, sc, w);
+                    for (int j = 0; j < 16; j += L)
+                        offs = FloatVector.fromArray(S, sc, j).fma(FloatVector.fromArray(S, xs, 16 * b + j), offs);
                     int xo = xOff + 256 * b;
                     for (int i = 0; i < 256; i += 2 * L) {
                         acc0 = FloatVector.fromArray(S, w, i).fma(FloatVector.fromArray(S, x, xo + i), acc0);
                         acc1 = FloatVector.fromArray(S, w, i + L).fma(FloatVector.fromArray(S, x, xo + i + L), acc1);
                     }
                 }
-                y[yOff + r] = reduce(acc0.add(acc1));
+                y[yOff + r] = acc0.add(acc1).add(offs).reduceLanes(VectorOperators.ADD);
             }
+        }
+
+        /** sc = d·scale of the 16 groups, then the same / 16; w = d·scale·q (no −32) for all 256 elements. */
+        private static void scaledSuperBlock(byte[] q, int bo, float[] sc, float[] w) {
+            float d = Float.float16ToFloat((short) SHORT_AT.get(q, bo + 208));
+            for (int j = 0; j < 16; j += L) {
+                FloatVector v = toFloat(ints(q, bo + 192 + j)).mul(d);
+                v.intoArray(sc, j);
+                v.mul(0.0625f).intoArray(sc, 16 + j);
+            }
+            for (int h = 0; h < 2; h++)
+                for (int s = 0; s < 32; s += L) scaledGroup(q, bo, h, s, sc, w);
+        }
+
+        /**
+         * Like {@link #group} without the −32, with the scales from sc (d·scale of the 16 groups,
+         * then the same / 16): w = d·scale·q for elements 128h+s+l, +32, +64, +96 (l < L).
+         */
+        private static void scaledGroup(byte[] q, int bo, int h, int s, float[] sc, float[] dst) {
+            IntVector a = ints(q, bo + 64 * h + s), b = ints(q, bo + 64 * h + 32 + s);
+            IntVector hi = ints(q, bo + 128 + 32 * h + s);
+            int e = 128 * h + s, g = e >>> 4;
+            IntVector h4 = hi.lanewise(VectorOperators.LSHL, 4), h2 = hi.lanewise(VectorOperators.LSHL, 2);
+            toFloat(a.and(15).or(h4.and(0x30))).mul(sc[g]).intoArray(dst, e);
+            toFloat(b.and(15).or(h2.and(0x30))).mul(sc[g + 2]).intoArray(dst, e + 32);
+            toFloat(a.and(0xF0).or(h4.and(0x300))).mul(sc[16 + g + 4]).intoArray(dst, e + 64);
+            toFloat(b.and(0xF0).or(h2.and(0x300))).mul(sc[16 + g + 6]).intoArray(dst, e + 96);
         }
 
         /** Dequantizes the 256 values of the super-block at bo into dst[o..o+256). */
@@ -394,17 +443,17 @@ final class QuantMatrices {
             IntVector a = ints(q, bo + 64 * h + s), b = ints(q, bo + 64 * h + 32 + s);
             IntVector hi = ints(q, bo + 128 + 32 * h + s);
             int e = 128 * h + s;
-            IntVector q1 = a.and(15).or(hi.lanewise(VectorOperators.LSHL, 4).and(0x30));
-            IntVector q2 = b.and(15).or(hi.lanewise(VectorOperators.LSHL, 2).and(0x30));
-            IntVector q3 = a.lanewise(VectorOperators.ASHR, 4).and(15).or(hi.and(0x30));
-            IntVector q4 = b.lanewise(VectorOperators.ASHR, 4).and(15).or(hi.lanewise(VectorOperators.ASHR, 2).and(0x30));
+            // the high nibbles stay in place as 16·q (q & 0xF0 | bits at 8, 9), scaled by s/16 (exact)
+            IntVector h4 = hi.lanewise(VectorOperators.LSHL, 4), h2 = hi.lanewise(VectorOperators.LSHL, 2);
+            IntVector q1 = a.and(15).or(h4.and(0x30)), q3x16 = a.and(0xF0).or(h4.and(0x300));
+            IntVector q2 = b.and(15).or(h2.and(0x30)), q4x16 = b.and(0xF0).or(h2.and(0x300));
             // d·scale·(q − 32): one int8 scale per 16 elements
             int sc = bo + 192 + (e >>> 4);
             float s1 = d * q[sc], s2 = d * q[sc + 2], s3 = d * q[sc + 4], s4 = d * q[sc + 6];
             toFloat(q1).fma(s1, -32 * s1).intoArray(dst, o + e);
             toFloat(q2).fma(s2, -32 * s2).intoArray(dst, o + e + 32);
-            toFloat(q3).fma(s3, -32 * s3).intoArray(dst, o + e + 64);
-            toFloat(q4).fma(s4, -32 * s4).intoArray(dst, o + e + 96);
+            toFloat(q3x16).fma(s3 * 0.0625f, -32 * s3).intoArray(dst, o + e + 64);
+            toFloat(q4x16).fma(s4 * 0.0625f, -32 * s4).intoArray(dst, o + e + 96);
         }
 
         @Override public void row(int r, float[] dst, int off) {
