@@ -19,6 +19,15 @@ import static dev.apr.model.kernel.WeightMatrix.*;
  * Quants are unpacked with byte-vector operations, converted to floats and scaled in registers,
  * then multiplied with float activations. Each type also has a plain scalar dequantizer: the
  * fallback on machines without 8/16 float lanes, and the readable statement of the layout.
+ *
+ * <p>Decode is compute-bound for the 4-6 bit types, so what counts is vector-unit ops per weight
+ * (measured with {@code KernelBench} on Zen 4, where a 512-bit op takes two 256-bit slots):
+ * constant offsets (Q5_0's −16, Q4_K's mins, Q6_K's −32) come from sums of x prepared once per
+ * matvec ({@link WeightMatrix#prepare}) instead of per-weight arithmetic; high nibbles stay in
+ * place (byte & 0xF0 = 16·nibble) against x or a scale divided by 16; a scalar multiply plus
+ * broadcast per vector is as dear as a vector op. Things that measured slower: vector loads of
+ * freshly stored scalars (store forwarding stalls), scales gathered into arrays for Q8_0/Q5_0,
+ * and too many vector call sites in one compilation (C2 stops inlining, vectors get boxed).
  */
 final class QuantMatrices {
     private QuantMatrices() {}
@@ -236,7 +245,7 @@ final class QuantMatrices {
 
         /*
          * Σ (d·sc·q − dmin·m)·x over a sub-block = d·sc·Σ q·x − dmin·m·Σx: the sums of x are
-         * computed once per call, so the mins cost scalar work per sub-block, not vector work per
+         * prepared once per matvec, so the mins cost scalar work per sub-block, not vector work per
          * weight; each sub-block's Σ q·x is scaled by one FMA into an accumulator that is reduced
          * once per row. High nibbles are used in place (q & 0xF0) against x/16. Rows go in pairs
          * for two independent accumulation chains.
