@@ -111,6 +111,48 @@ class WeightMatrixTest {
         }
     }
 
+    /**
+     * The kernels handle rows in pairs (and prepare x once per call): any row range, odd or even,
+     * starting anywhere, gives each row the dot product it has alone.
+     */
+    @Test
+    void rowRangesOfAnyParityAgree() {
+        Random r = new Random(14);
+        int rows = 7, cols = 768;
+        for (DType t : new DType[] {DType.Q8_0, DType.Q5_0, DType.Q4_K, DType.Q6_K, DType.F32, DType.F16, DType.BF16}) {
+            byte[] raw = switch (t) {
+                case F32, F16, BF16 -> {
+                    byte[] b = new byte[(int) t.byteSize((long) rows * cols)];
+                    r.nextBytes(b);
+                    for (int i = t == DType.F32 ? 3 : 1; i < b.length; i += t == DType.F32 ? 4 : 2) b[i] &= 0x3f;   // small finite values
+                    yield b;
+                }
+                default -> QuantTestBlocks.randomBlocks(t, rows, cols, r);
+            };
+            WeightMatrix m = matrix(t, raw, rows, cols);
+            float[] x = new float[cols + 5];
+            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+            int xOff = 5;
+            float[] alone = new float[rows];
+            for (int i = 0; i < rows; i++) m.matvecRows(x, xOff, alone, 0, i, i + 1);
+            for (int[] range : new int[][] {{0, 7}, {1, 4}, {3, 4}, {2, 7}, {0, 2}, {5, 7}}) {
+                float[] y = new float[rows + 3];
+                m.matvecRows(x, xOff, y, 3, range[0], range[1]);
+                for (int i = range[0]; i < range[1]; i++)
+                    assertEquals(alone[i], y[3 + i], Math.abs(alone[i]) * 1e-6f + 1e-6f, t + " rows " + range[0] + ".." + range[1] + " row " + i);
+                for (int i = 0; i < range[0]; i++) assertEquals(0f, y[3 + i], t + ": row " + i + " outside the range written");
+            }
+            float[] full = new float[rows];
+            m.matvec(x, xOff, full, 0);
+            for (int i = 0; i < rows; i++) {
+                float[] w = row(m, i);
+                double e = 0, mag = 0;
+                for (int c = 0; c < cols; c++) { e += (double) w[c] * x[xOff + c]; mag += Math.abs((double) w[c] * x[xOff + c]); }
+                assertEquals(e, full[i], 1e-6 * mag + 1e-12, t + " matvec row " + i);
+            }
+        }
+    }
+
     /** Cross-check with the format module's reference dequantizer (dev.apr.format.quant, tested against libggml). */
     @Test
     void kernelsAgreeWithTheFormatDequantizer() {

@@ -19,6 +19,15 @@ import static dev.apr.model.kernel.WeightMatrix.*;
  * Quants are unpacked with byte-vector operations, converted to floats and scaled in registers,
  * then multiplied with float activations. Each type also has a plain scalar dequantizer: the
  * fallback on machines without 8/16 float lanes, and the readable statement of the layout.
+ *
+ * <p>Decode is compute-bound for the 4-6 bit types, so what counts is vector-unit ops per weight
+ * (measured with {@code KernelBench} on Zen 4, where a 512-bit op takes two 256-bit slots):
+ * constant offsets (Q5_0's −16, Q4_K's mins, Q6_K's −32) come from sums of x prepared once per
+ * matvec ({@link WeightMatrix#prepare}) instead of per-weight arithmetic; high nibbles stay in
+ * place (byte & 0xF0 = 16·nibble) against x or a scale divided by 16; a scalar multiply plus
+ * broadcast per vector is as dear as a vector op. Things that measured slower: vector loads of
+ * freshly stored scalars (store forwarding stalls), scales gathered into arrays for Q8_0/Q5_0,
+ * and too many vector call sites in one compilation (C2 stops inlining, vectors get boxed).
  */
 final class QuantMatrices {
     private QuantMatrices() {}
@@ -66,6 +75,24 @@ final class QuantMatrices {
         }
     }
 
+    /**
+     * The input as the 4- and 5-bit kernels use it, cols + cols/32 floats: x[xOff .. xOff+cols)
+     * with the upper half of every 2·half elements divided by 16 (exact: a power of two), so a
+     * high nibble is multiplied in place as (byte & 0xF0) = 16·nibble, saving a shift per
+     * vector; then sumScale·Σx of each 32-element block, which turns per-weight offsets (Q5_0's
+     * −16, Q4_K's mins) into one term per block (sumScale a power of two: exact).
+     */
+    static float[] prepared(float[] x, int xOff, int cols, int half, float sumScale) {
+        float[] p = new float[cols + cols / 32];
+        for (int c = 0; c < cols; c++) p[c] = (c & half) != 0 ? x[xOff + c] * 0.0625f : x[xOff + c];
+        for (int b = 0; b < cols / 32; b++) {
+            FloatVector s = FloatVector.fromArray(S, x, xOff + 32 * b);
+            for (int j = L; j < 32; j += L) s = s.add(FloatVector.fromArray(S, x, xOff + 32 * b + j));
+            p[cols + b] = s.reduceLanes(VectorOperators.ADD) * sumScale;
+        }
+        return p;
+    }
+
     // ---- Q8_0: d (f16) + 32 int8; x = d·q ------------------------------------------------------
 
     static final class Q8_0 extends WeightMatrix {
@@ -108,32 +135,60 @@ final class QuantMatrices {
     static final class Q5_0 extends WeightMatrix {
         Q5_0(String name, MemorySegment data, int rows, int cols) { super(name, DType.Q5_0, data, rows, cols); }
 
+        /*
+         * Σ d·(q − 16)·x = d·(Σ q·x − 16·Σx): a block's partial sums start from −16·Σx/L in every
+         * lane instead of zero (block sums prepared once per matvec), so the −16 costs nothing
+         * per weight. The high nibbles are used in place (q & 0xF0, i.e. 16× the nibble) against
+         * x/16. Rows go in pairs: two independent accumulation chains. (Tried and slower: the f16
+         * scale built with integer ops and broadcast from a GPR; scales converted up front.)
+         */
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
+            dotRows(x, xOff, prepare(x, xOff), y, yOff, r0, r1);
+        }
+
+        /** x with high halves / 16, then −16·Σx/L of each block. */
+        @Override float[] prepare(float[] x, int xOff) {
+            return VECTOR_QUANTS ? prepared(x, xOff, cols, 16, -16f / L) : null;
+        }
+
+        @Override void dotRows(float[] x, int xOff, float[] xp, float[] y, int yOff, int r0, int r1) {
             if (!VECTOR_QUANTS) { scalarDotRows(this, x, xOff, y, yOff, r0, r1); return; }
-            int nb = cols / 32;
-            byte[] row = new byte[(int) rowBytes];
-            for (int r = r0; r < r1; r++) {
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, row, 0, row.length);
+            int nb = cols / 32, rb = (int) rowBytes, xs = cols;
+            byte[] q = new byte[2 * rb];
+            int r = r0;
+            for (; r + 1 < r1; r += 2) {
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, q, 0, 2 * rb);
+                FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
+                for (int b = 0; b < nb; b++) {
+                    acc0 = block(q, 22 * b, xp, 32 * b, xp[xs + b], acc0);
+                    acc1 = block(q, rb + 22 * b, xp, 32 * b, xp[xs + b], acc1);
+                }
+                y[yOff + r] = acc0.reduceLanes(VectorOperators.ADD);
+                y[yOff + r + 1] = acc1.reduceLanes(VectorOperators.ADD);
+            }
+            if (r < r1) {
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, q, 0, rb);
                 FloatVector acc = FloatVector.zero(S);
-                for (int b = 0; b < nb; b++) acc = block(row, 22 * b, x, xOff + 32 * b, acc);
-                y[yOff + r] = reduce(acc);
+                for (int b = 0; b < nb; b++) acc = block(q, 22 * b, xp, 32 * b, xp[xs + b], acc);
+                y[yOff + r] = acc.reduceLanes(VectorOperators.ADD);
             }
         }
 
-        /** acc + d·Σ (q − 16)·x over one block: nibble | (qh bit << 4), unpacked in 32-bit lanes. */
-        private static FloatVector block(byte[] q, int bo, float[] x, int xo, FloatVector acc) {
-            float d = Float.float16ToFloat((short) SHORT_AT.get(q, bo));
+        /** acc + d·Σ ((q | qh bit << 4) − 16)·x over the block at bo (xp: x with high halves / 16; c = −16·Σx/L). */
+        private static FloatVector block(byte[] q, int bo, float[] xp, int xo, float c, FloatVector acc) {
             long qh = (int) INT_AT.get(q, bo + 2) & 0xffffffffL;
-            FloatVector p = FloatVector.zero(S);
-            for (int s = 0; s < 16; s += L) {
-                IntVector v = ints(q, bo + 6 + s);
-                IntVector lo = v.and(15).lanewise(VectorOperators.OR, 16, VectorMask.fromLong(IS, (qh >>> s) & LANE_BITS));
-                IntVector hi = v.lanewise(VectorOperators.ASHR, 4).and(15)
-                        .lanewise(VectorOperators.OR, 16, VectorMask.fromLong(IS, (qh >>> (16 + s)) & LANE_BITS));
-                p = toFloat(lo.sub(16)).fma(FloatVector.fromArray(S, x, xo + s), p);
-                p = toFloat(hi.sub(16)).fma(FloatVector.fromArray(S, x, xo + 16 + s), p);
-            }
-            return p.fma(FloatVector.broadcast(S, d), acc);
+            FloatVector p = lanes(q, bo, xp, xo, qh, 0, FloatVector.broadcast(S, c));
+            for (int s = L; s < 16; s += L) p = lanes(q, bo, xp, xo, qh, s, p);
+            return p.fma(FloatVector.broadcast(S, Float.float16ToFloat((short) SHORT_AT.get(q, bo))), acc);
+        }
+
+        /** Elements s.. and 16+s.. (L each) of one block, unpacked in 32-bit lanes and dotted into p. */
+        private static FloatVector lanes(byte[] q, int bo, float[] xp, int xo, long qh, int s, FloatVector p) {
+            IntVector v = ints(q, bo + 6 + s);
+            IntVector lo = v.and(15).lanewise(VectorOperators.OR, 16, VectorMask.fromLong(IS, (qh >>> s) & LANE_BITS));
+            IntVector hi = v.and(0xF0).lanewise(VectorOperators.OR, 256, VectorMask.fromLong(IS, (qh >>> (16 + s)) & LANE_BITS));
+            p = toFloat(lo).fma(FloatVector.fromArray(S, xp, xo + s), p);
+            return toFloat(hi).fma(FloatVector.fromArray(S, xp, xo + 16 + s), p);
         }
 
         @Override public void row(int r, float[] dst, int off) {
@@ -188,47 +243,72 @@ final class QuantMatrices {
     static final class Q4_K extends WeightMatrix {
         Q4_K(String name, MemorySegment data, int rows, int cols) { super(name, DType.Q4_K, data, rows, cols); }
 
+        /*
+         * Σ (d·sc·q − dmin·m)·x over a sub-block = d·sc·Σ q·x − dmin·m·Σx: the sums of x are
+         * prepared once per matvec, so the mins cost scalar work per sub-block, not vector work per
+         * weight; each sub-block's Σ q·x is scaled by one FMA into an accumulator that is reduced
+         * once per row. High nibbles are used in place (q & 0xF0) against x/16. (Rows in pairs,
+         * as Q5_0 does, measured no faster here.)
+         */
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
+            dotRows(x, xOff, prepare(x, xOff), y, yOff, r0, r1);
+        }
+
+        /** x with the high-nibble halves / 16, then the sub-block sums of x. */
+        @Override float[] prepare(float[] x, int xOff) {
+            return VECTOR_QUANTS ? prepared(x, xOff, cols, 32, 1f) : null;
+        }
+
+        @Override void dotRows(float[] x, int xOff, float[] xp, float[] y, int yOff, int r0, int r1) {
             if (!VECTOR_QUANTS) { scalarDotRows(this, x, xOff, y, yOff, r0, r1); return; }
             int nb = cols / 256;
-            byte[] row = new byte[(int) rowBytes];
+            float[] ds = new float[8];
+            byte[] q = new byte[(int) rowBytes];
             for (int r = r0; r < r1; r++) {
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, row, 0, row.length);
-                float sum = 0;
-                for (int b = 0; b < nb; b++) sum += superBlockDot(row, 144 * b, x, xOff + 256 * b);
-                y[yOff + r] = sum;
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, q, 0, q.length);
+                FloatVector acc = FloatVector.zero(S);
+                float corr = 0;
+                for (int b = 0; b < nb; b++) {
+                    corr += scales(q, 144 * b, xp, cols + 8 * b, ds);
+                    for (int c = 0; c < 4; c++)
+                        acc = chunk(q, 144 * b + 16 + 32 * c, xp, 256 * b + 64 * c, ds[2 * c], ds[2 * c + 1], acc);
+                }
+                y[yOff + r] = acc.reduceLanes(VectorOperators.ADD) - corr;
             }
         }
 
-        /** Σ w·x over one super-block: w = d·sc·q − dmin·m per 32-element sub-block. */
-        private static float superBlockDot(byte[] q, int bo, float[] x, int xo) {
-            float d = Float.float16ToFloat((short) ((q[bo] & 0xff) | (q[bo + 1] << 8)));
-            float dmin = Float.float16ToFloat((short) ((q[bo + 2] & 0xff) | (q[bo + 3] << 8)));
-            FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
-            for (int c = 0; c < 4; c++) {
-                // sub-block 2c in the low nibbles of bytes 32c.., sub-block 2c+1 in the high nibbles
-                int j = 2 * c, sc = bo + 4;
-                int sc1, m1, sc2, m2;
-                if (j < 4) {
-                    sc1 = q[sc + j] & 63; m1 = q[sc + j + 4] & 63;
-                    sc2 = q[sc + j + 1] & 63; m2 = q[sc + j + 5] & 63;
-                } else {
-                    sc1 = (q[sc + j + 4] & 0xF) | ((q[sc + j - 4] & 0xff) >>> 6) << 4;
-                    m1 = ((q[sc + j + 4] & 0xff) >>> 4) | ((q[sc + j] & 0xff) >>> 6) << 4;
-                    sc2 = (q[sc + j + 5] & 0xF) | ((q[sc + j - 3] & 0xff) >>> 6) << 4;
-                    m2 = ((q[sc + j + 5] & 0xff) >>> 4) | ((q[sc + j + 1] & 0xff) >>> 6) << 4;
-                }
-                FloatVector d1 = FloatVector.broadcast(S, d * sc1), n1 = FloatVector.broadcast(S, -(dmin * m1));
-                FloatVector d2 = FloatVector.broadcast(S, d * sc2), n2 = FloatVector.broadcast(S, -(dmin * m2));
-                for (int s = 0; s < 32; s += L) {
-                    IntVector v = ints(q, bo + 16 + 32 * c + s);
-                    FloatVector w1 = toFloat(v.and(15)).fma(d1, n1);
-                    FloatVector w2 = toFloat(v.lanewise(VectorOperators.ASHR, 4).and(15)).fma(d2, n2);
-                    acc0 = w1.fma(FloatVector.fromArray(S, x, xo + 64 * c + s), acc0);
-                    acc1 = w2.fma(FloatVector.fromArray(S, x, xo + 64 * c + 32 + s), acc1);
-                }
+        /**
+         * acc + d1·Σ lo·x + d2·Σ hi·x over the 32 bytes at o: low nibbles are elements xo.. of one
+         * sub-block, high nibbles elements xo+32.. of the next (xp: x with those divided by 16).
+         */
+        private static FloatVector chunk(byte[] q, int o, float[] xp, int xo, float d1, float d2, FloatVector acc) {
+            FloatVector lo = FloatVector.zero(S), hi = lo;
+            for (int s = 0; s < 32; s += L) {
+                IntVector v = ints(q, o + s);
+                lo = toFloat(v.and(15)).fma(FloatVector.fromArray(S, xp, xo + s), lo);
+                hi = toFloat(v.and(0xF0)).fma(FloatVector.fromArray(S, xp, xo + 32 + s), hi);
             }
-            return reduce(acc0.add(acc1));
+            return hi.fma(FloatVector.broadcast(S, d2), lo.fma(FloatVector.broadcast(S, d1), acc));
+        }
+
+        /**
+         * Writes d·scale of the 8 sub-blocks of the super-block at bo to ds and returns the
+         * dmin·min part of its dot product, Σ_j dmin·m_j·xs[xsOff + j] (get_scale_min_k4).
+         */
+        private static float scales(byte[] q, int bo, float[] xs, int xsOff, float[] ds) {
+            float d = Float.float16ToFloat((short) SHORT_AT.get(q, bo));
+            float dmin = Float.float16ToFloat((short) SHORT_AT.get(q, bo + 2));
+            int k = bo + 4;
+            float mins = 0;
+            for (int j = 0; j < 4; j++) {
+                ds[j] = d * (q[k + j] & 63);
+                mins += (q[k + j + 4] & 63) * xs[xsOff + j];
+            }
+            for (int j = 4; j < 8; j++) {
+                ds[j] = d * ((q[k + j + 4] & 0xF) | ((q[k + j - 4] & 0xff) >>> 6) << 4);
+                mins += (((q[k + j + 4] & 0xff) >>> 4) | ((q[k + j] & 0xff) >>> 6) << 4) * xs[xsOff + j];
+            }
+            return dmin * mins;
         }
 
         @Override public void row(int r, float[] dst, int off) {
@@ -272,26 +352,75 @@ final class QuantMatrices {
          * Unpacking Q6_K takes many vector operations; in one method with the dot product they
          * exceed C2's inlining node budget and the vectors get boxed (100x slower). So a super-block
          * is dequantized, one 64-element group per call, into a 256-float L1 buffer, then dotted.
+         * The 16 scales of a super-block are converted in one vector op into a small array (a
+         * scalar multiply and a broadcast per 16 weights cost as much as the unpacking), and the
+         * −32 offset becomes (d·scale)·(−32·Σx) per group, one vector FMA per super-block on the
+         * group sums of x prepared once per matvec.
          */
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
+            dotRows(x, xOff, prepare(x, xOff), y, yOff, r0, r1);
+        }
+
+        /** −32·Σx of each 16-element group. */
+        @Override float[] prepare(float[] x, int xOff) {
+            if (!VECTOR_QUANTS) return null;
+            float[] sums = new float[cols / 16];
+            for (int g = 0; g < sums.length; g++) {
+                FloatVector v = FloatVector.fromArray(S, x, xOff + 16 * g);
+                for (int j = L; j < 16; j += L) v = v.add(FloatVector.fromArray(S, x, xOff + 16 * g + j));
+                sums[g] = -32 * v.reduceLanes(VectorOperators.ADD);
+            }
+            return sums;
+        }
+
+        @Override void dotRows(float[] x, int xOff, float[] xs, float[] y, int yOff, int r0, int r1) {
             if (!VECTOR_QUANTS) { scalarDotRows(this, x, xOff, y, yOff, r0, r1); return; }
             int nb = cols / 256;
-            float[] w = new float[256];
+            float[] w = new float[256], sc = new float[32];
             byte[] row = new byte[(int) rowBytes];
             for (int r = r0; r < r1; r++) {
                 // one bulk copy per row: array vector loads are much cheaper for C2 than segment loads
                 MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, row, 0, row.length);
-                FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
+                FloatVector acc0 = FloatVector.zero(S), acc1 = acc0, offs = acc0;
                 for (int b = 0; b < nb; b++) {
-                    superBlock(row, 210 * b, w, 0);
+                    scaledSuperBlock(row, 210 * b, sc, w);
+                    for (int j = 0; j < 16; j += L)
+                        offs = FloatVector.fromArray(S, sc, j).fma(FloatVector.fromArray(S, xs, 16 * b + j), offs);
                     int xo = xOff + 256 * b;
                     for (int i = 0; i < 256; i += 2 * L) {
                         acc0 = FloatVector.fromArray(S, w, i).fma(FloatVector.fromArray(S, x, xo + i), acc0);
                         acc1 = FloatVector.fromArray(S, w, i + L).fma(FloatVector.fromArray(S, x, xo + i + L), acc1);
                     }
                 }
-                y[yOff + r] = reduce(acc0.add(acc1));
+                y[yOff + r] = acc0.add(acc1).add(offs).reduceLanes(VectorOperators.ADD);
             }
+        }
+
+        /** sc = d·scale of the 16 groups, then the same / 16; w = d·scale·q (no −32) for all 256 elements. */
+        private static void scaledSuperBlock(byte[] q, int bo, float[] sc, float[] w) {
+            float d = Float.float16ToFloat((short) SHORT_AT.get(q, bo + 208));
+            for (int j = 0; j < 16; j += L) {
+                FloatVector v = toFloat(ints(q, bo + 192 + j)).mul(d);
+                v.intoArray(sc, j);
+                v.mul(0.0625f).intoArray(sc, 16 + j);
+            }
+            for (int h = 0; h < 2; h++)
+                for (int s = 0; s < 32; s += L) scaledGroup(q, bo, h, s, sc, w);
+        }
+
+        /**
+         * Like {@link #group} without the −32, with the scales from sc (d·scale of the 16 groups,
+         * then the same / 16): w = d·scale·q for elements 128h+s+l, +32, +64, +96 (l < L).
+         */
+        private static void scaledGroup(byte[] q, int bo, int h, int s, float[] sc, float[] dst) {
+            IntVector a = ints(q, bo + 64 * h + s), b = ints(q, bo + 64 * h + 32 + s);
+            IntVector hi = ints(q, bo + 128 + 32 * h + s);
+            int e = 128 * h + s, g = e >>> 4;
+            IntVector h4 = hi.lanewise(VectorOperators.LSHL, 4), h2 = hi.lanewise(VectorOperators.LSHL, 2);
+            toFloat(a.and(15).or(h4.and(0x30))).mul(sc[g]).intoArray(dst, e);
+            toFloat(b.and(15).or(h2.and(0x30))).mul(sc[g + 2]).intoArray(dst, e + 32);
+            toFloat(a.and(0xF0).or(h4.and(0x300))).mul(sc[16 + g + 4]).intoArray(dst, e + 64);
+            toFloat(b.and(0xF0).or(h2.and(0x300))).mul(sc[16 + g + 6]).intoArray(dst, e + 96);
         }
 
         /** Dequantizes the 256 values of the super-block at bo into dst[o..o+256). */
@@ -307,17 +436,17 @@ final class QuantMatrices {
             IntVector a = ints(q, bo + 64 * h + s), b = ints(q, bo + 64 * h + 32 + s);
             IntVector hi = ints(q, bo + 128 + 32 * h + s);
             int e = 128 * h + s;
-            IntVector q1 = a.and(15).or(hi.lanewise(VectorOperators.LSHL, 4).and(0x30));
-            IntVector q2 = b.and(15).or(hi.lanewise(VectorOperators.LSHL, 2).and(0x30));
-            IntVector q3 = a.lanewise(VectorOperators.ASHR, 4).and(15).or(hi.and(0x30));
-            IntVector q4 = b.lanewise(VectorOperators.ASHR, 4).and(15).or(hi.lanewise(VectorOperators.ASHR, 2).and(0x30));
+            // the high nibbles stay in place as 16·q (q & 0xF0 | bits at 8, 9), scaled by s/16 (exact)
+            IntVector h4 = hi.lanewise(VectorOperators.LSHL, 4), h2 = hi.lanewise(VectorOperators.LSHL, 2);
+            IntVector q1 = a.and(15).or(h4.and(0x30)), q3x16 = a.and(0xF0).or(h4.and(0x300));
+            IntVector q2 = b.and(15).or(h2.and(0x30)), q4x16 = b.and(0xF0).or(h2.and(0x300));
             // d·scale·(q − 32): one int8 scale per 16 elements
             int sc = bo + 192 + (e >>> 4);
             float s1 = d * q[sc], s2 = d * q[sc + 2], s3 = d * q[sc + 4], s4 = d * q[sc + 6];
             toFloat(q1).fma(s1, -32 * s1).intoArray(dst, o + e);
             toFloat(q2).fma(s2, -32 * s2).intoArray(dst, o + e + 32);
-            toFloat(q3).fma(s3, -32 * s3).intoArray(dst, o + e + 64);
-            toFloat(q4).fma(s4, -32 * s4).intoArray(dst, o + e + 96);
+            toFloat(q3x16).fma(s3 * 0.0625f, -32 * s3).intoArray(dst, o + e + 64);
+            toFloat(q4x16).fma(s4 * 0.0625f, -32 * s4).intoArray(dst, o + e + 96);
         }
 
         @Override public void row(int r, float[] dst, int off) {
