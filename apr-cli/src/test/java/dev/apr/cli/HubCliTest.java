@@ -68,7 +68,7 @@ class HubCliTest {
                 break;
             }
         }
-        assertNotNull(url, "hub started");
+        assertTrue(url != null && url.startsWith("http://"), "hub started and printed its URL: " + url);
         Thread.ofVirtual().start(() -> { try { r.transferTo(java.io.Writer.nullWriter()); } catch (Exception ignored) { } });
 
         Path data = Path.of(System.getProperty("apr.testdata"));

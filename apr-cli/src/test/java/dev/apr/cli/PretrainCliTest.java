@@ -55,4 +55,37 @@ class PretrainCliTest {
         assertEquals(1, tooLong.exit());
         assertTrue(tooLong.err().contains("max_position_embeddings 64, got 65"), tooLong.err());
     }
+
+    @Test
+    void timeLimitStopsAfterTheCurrentStepEvaluatedAndCheckpointedAndResumeFinishes(@TempDir Path dir) throws IOException {
+        String run = dir.resolve("run").toString();
+        String[] common = {"pretrain", "--synthetic", "--config", cfg(dir), "--run-dir", run, "--num-steps", "4",
+                "--batch-size", "2", "--seq-length", "16", "--eval-every", "2", "--lr", "1e-3", "--warmup-steps", "1", "--json"};
+        // 1e-6 minutes: the deadline has passed when step 1 ends
+        String[] limited = java.util.stream.Stream.concat(java.util.Arrays.stream(common), java.util.stream.Stream.of("--time-limit", "0.000001"))
+                .toArray(String[]::new);
+        var r = PretrainInitCliTest.apr(limited);
+        assertEquals(0, r.exit(), r.err());
+        Map<?, ?> m = new ObjectMapper().readValue(r.out(), Map.class);
+        assertEquals(1, m.get("final_step"));
+        assertTrue(m.get("checkpoint").toString().endsWith("step-000001.apr"), m.toString());
+        assertTrue(Double.isFinite(((Number) m.get("val_loss")).doubleValue()), "the last step is evaluated: " + m);
+        assertTrue(r.err().contains("--time-limit") && r.err().contains("after step 1 of 4"), r.err());
+
+        String[] resume = java.util.stream.Stream.concat(java.util.Arrays.stream(common), java.util.stream.Stream.of("--resume"))
+                .toArray(String[]::new);
+        var again = PretrainInitCliTest.apr(resume);
+        assertEquals(0, again.exit(), again.err());
+        Map<?, ?> m2 = new ObjectMapper().readValue(again.out(), Map.class);
+        assertEquals(4, m2.get("final_step"));
+        assertTrue(m2.get("checkpoint").toString().endsWith("step-000004.apr"), m2.toString());
+    }
+
+    @Test
+    void nonPositiveTimeLimitIsAUsageError(@TempDir Path dir) throws IOException {
+        var r = PretrainInitCliTest.apr("pretrain", "--synthetic", "--config", cfg(dir), "--run-dir", dir.resolve("r").toString(),
+                "--num-steps", "2", "--batch-size", "2", "--seq-length", "16", "--time-limit", "0");
+        assertEquals(1, r.exit(), r.err());
+        assertTrue(r.err().contains("--time-limit: expected a positive number of minutes, got 0.0"), r.err());
+    }
 }

@@ -104,13 +104,13 @@ class HubRoundTripTest {
         RepoId repo = RepoId.parse("org/tiny");
         Publisher.Plan plan = Publisher.plan(staging, repo, opts());
         Publisher.Result r = Publisher.publish(plan, client());
-        assertNotNull(r.commitOid());
+        assertTrue(r.commitOid().matches("[0-9a-f]{40}"), "a git commit id: " + r.commitOid());
         assertEquals(13, r.committed().size(), "12 files + the alias");
         // the alias shares the LFS object: uploaded once, LFS objects = safetensors (multipart), apr?, gguf? per the hub's choice
         HubClient c = client();
         Map<String, HubClient.TreeEntry> tree = new java.util.HashMap<>();
         for (HubClient.TreeEntry e : c.listTree(repo, "main", true)) tree.put(e.path(), e);
-        assertNotNull(tree.get("model.safetensors").lfsOid());
+        assertTrue(tree.get("model.safetensors").lfsOid().matches("[0-9a-f]{64}"), "an LFS sha256 oid: " + tree.get("model.safetensors").lfsOid());
         assertEquals(tree.get("tiny.safetensors").lfsOid(), tree.get("model.safetensors").lfsOid());
         long lfsObjects = plan.files().stream().filter(f -> tree.get(f.path()).lfsOid() != null).map(f -> tree.get(f.path()).lfsOid()).distinct().count();
         assertEquals(lfsObjects, r.lfsUploaded(), "each distinct LFS object uploaded exactly once");
@@ -167,7 +167,7 @@ class HubRoundTripTest {
         proxy.rules(r -> r.method().equals("PUT") && puts.getAndIncrement() == 0
                 ? new FaultProxy.Respond(500, Map.of(), "boom") : FaultProxy.FORWARD);
         Publisher.Result r = publish("org/fault500");
-        assertNotNull(r.commitOid());
+        assertTrue(r.commitOid().matches("[0-9a-f]{40}"), "a git commit id: " + r.commitOid());
         assertEquals(puts.get(), proxy.count("PUT", ""), "every PUT went through the proxy");
         assertTrue(output.stream().anyMatch(s -> s.contains("HTTP 500, retrying")), output.toString());
         assertComplete("org/fault500", r);
@@ -178,7 +178,7 @@ class HubRoundTripTest {
         proxy.rules(r -> r.method().equals("PUT") && r.bodyLength() > 10_000 && puts.getAndIncrement() == 0
                 ? new FaultProxy.ResetMidBody(5_000) : FaultProxy.FORWARD);
         Publisher.Result r = publish("org/reset");
-        assertNotNull(r.commitOid());
+        assertTrue(r.commitOid().matches("[0-9a-f]{40}"), "a git commit id: " + r.commitOid());
         assertTrue(output.stream().anyMatch(s -> s.contains("retrying in")), output.toString());
         assertComplete("org/reset", r);
     }
@@ -248,7 +248,7 @@ class HubRoundTripTest {
         assertTrue(proxy.requests().stream().anyMatch(q -> q.headers().getOrDefault("range", "").matches("bytes=\\d+-")),
                 "the second GET resumed with Range: " + proxy.requests());
         assertEquals(2, Files.list(snap).count());
-        assertNotNull(r.commitOid());
+        assertTrue(r.commitOid().matches("[0-9a-f]{40}"), "a git commit id: " + r.commitOid());
     }
 
     @Test void unknownTokenIsRefusedWithTheHubsMessageAndNoTokenInIt() {
@@ -265,7 +265,7 @@ class HubRoundTripTest {
         for (HubClient.TreeEntry e : client().listTree(RepoId.parse(repo), "main", true)) tree.put(e.path(), e);
         for (Publisher.PlannedFile f : r.plan().files()) assertTrue(tree.containsKey(f.path()), repo + " lacks " + f.path());
         String name = RepoId.parse(repo).name();
-        assertNotNull(tree.get("model.safetensors").lfsOid());
+        assertTrue(tree.get("model.safetensors").lfsOid().matches("[0-9a-f]{64}"), "an LFS sha256 oid: " + tree.get("model.safetensors").lfsOid());
         assertEquals(tree.get(name + ".safetensors").lfsOid(), tree.get("model.safetensors").lfsOid());
         assertEquals(r.commitOid(), client().headCommit(RepoId.parse(repo), "main"));
         assertNoToken();

@@ -119,7 +119,7 @@ class SafeTensorsTest {
         try (ModelFile f = ModelFiles.open(dir)) {
             assertEquals("SafeTensors", f.format());
             assertEquals(5, f.tensors().size());
-            assertNotNull(f.tensor("layer.4"));
+            assertArrayEquals(new long[] {16}, f.tensor("layer.4").shape());
             @SuppressWarnings("unchecked") Map<String, Object> cfg = (Map<String, Object>) f.metadata().get("config");
             assertEquals("llama", cfg.get("model_type"));
         }

@@ -100,7 +100,7 @@ class GgufExporterTest {
             assertEquals(320, g.u32("llama.vocab_size"));
             assertEquals(5e5f, g.f32("llama.rope.freq_base"));
             assertEquals(0, g.u32("general.file_type"));
-            assertNotNull(g.tensor("output.weight"));   // untied: lm_head written
+            assertEquals(320L * 64, g.tensor("output.weight").elementCount());   // untied: lm_head written, vocab x hidden
             float[] q = Dequantize.toFloats(g.tensor("blk.0.attn_q.weight"));
             float[] hf = m.values.get("model.layers.0.self_attn.q_proj.weight");
             int D = 16, cols = 64;

@@ -31,6 +31,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -243,14 +244,14 @@ public final class CorpusEncoder {
     }
 
     /** By name, or with {@code shuffle} by SHA-256 of the name (ties, which need equal hashes, by name). */
-    private <T> List<T> inOrder(List<T> items, java.util.function.Function<T, String> name) {
+    private <T> List<T> inOrder(List<T> items, Function<T, String> name) {
         if (!options.shuffle()) return items.stream().sorted(Comparator.comparing(name)).toList();
         record Keyed<T>(String key, String name, T item) {}
-        java.security.MessageDigest sha = sha256();
+        MessageDigest sha = sha256();
         List<Keyed<T>> keyed = new ArrayList<>(items.size());
         for (T t : items) {
             String n = name.apply(t);
-            keyed.add(new Keyed<>(java.util.HexFormat.of().formatHex(sha.digest(n.getBytes(StandardCharsets.UTF_8))), n, t));
+            keyed.add(new Keyed<>(HexFormat.of().formatHex(sha.digest(n.getBytes(StandardCharsets.UTF_8))), n, t));
         }
         keyed.sort(Comparator.comparing((Keyed<T> k) -> k.key()).thenComparing(Keyed::name));
         return keyed.stream().map(Keyed::item).toList();
