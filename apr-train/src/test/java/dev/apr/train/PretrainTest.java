@@ -27,6 +27,15 @@ class PretrainTest {
         return p;
     }
 
+    /** A checkpoint's parameters, read through the init loader. */
+    static float[] weights(Path apr) {
+        try (InitCheckpoint c = InitCheckpoint.check(apr, null, -1)) {
+            TrainModel m = new TrainModel(c.config(), 1, 4);
+            c.loadInto(m);
+            return m.params.clone();
+        }
+    }
+
     static PretrainOptions synthetic(Path runDir, Path config, int steps) {
         PretrainOptions o = new PretrainOptions();
         o.synthetic = true;
@@ -78,14 +87,18 @@ class PretrainTest {
         o.gradAccum = 2;
         run(o, new ByteArrayOutputStream());
         Path ckpt = dir.resolve("run/ckpt");
-        byte[] uninterrupted = Files.readAllBytes(ckpt.resolve("step-000006.apr"));
+        float[] uninterrupted = weights(ckpt.resolve("step-000006.apr"));
         // "interrupt" after step 2: remove everything later, then resume
         for (String s : new String[] {"step-000004", "step-000006"})
             for (String ext : new String[] {".apr", ".json", ".optim"}) Files.delete(ckpt.resolve(s + ext));
         o.resume = true;
         Pretrain.Result r = run(o, new ByteArrayOutputStream());
         assertEquals(6, r.finalStep());
-        assertArrayEquals(uninterrupted, Files.readAllBytes(ckpt.resolve("step-000006.apr")), "same final weights, byte for byte");
+        // same final weights up to float rounding, not bit for bit: the vectorized exp and lane sums of the
+        // interpreted and the JIT-compiled kernels may differ in the last bit, and which one runs a step depends on
+        // compile timing. A lost optimizer state or data position would move weights by ~lr = 1e-2, not 1e-6.
+        float[] resumed = weights(ckpt.resolve("step-000006.apr"));
+        for (int i = 0; i < resumed.length; i++) assertEquals(uninterrupted[i], resumed[i], 1e-6, "parameter " + i);
         assertEquals(7, Files.readAllLines(dir.resolve("run/metrics.jsonl")).size());
     }
 
