@@ -11,8 +11,28 @@ class MatmulTest {
     /** Shapes cover full 4x64 tiles, row and column tails, K blocks, and transposed A. */
     @Test
     void gemmMatchesNaiveForAllStridesAndTails() {
+        check(new int[][] {{1, 1, 1}, {5, 17, 3}, {8, 64, 16}, {13, 130, 300}, {64, 80, 257}, {70, 600, 40}});
+    }
+
+    /**
+     * A task of more than 64 rows copies B into packed column panels: several N blocks (700 = 512 + 188, the
+     * second with a 60-column tail read from B itself) and K blocks (300 = 256 + 44), on one and two threads.
+     */
+    @Test
+    void packedBPathMatchesNaive() {
+        int threads = dev.apr.model.kernel.Parallel.shared().threads();
+        try {
+            for (int t : new int[] {1, 2}) {
+                dev.apr.model.kernel.Parallel.setThreads(t);
+                check(new int[][] {{300, 700, 300}});
+            }
+        } finally {
+            dev.apr.model.kernel.Parallel.setThreads(threads);
+        }
+    }
+
+    private static void check(int[][] shapes) {
         Random rng = new Random(7);
-        int[][] shapes = {{1, 1, 1}, {5, 17, 3}, {8, 64, 16}, {13, 130, 300}, {64, 80, 257}, {70, 600, 40}};
         for (int[] s : shapes) {
             int m = s[0], n = s[1], k = s[2];
             for (boolean transA : new boolean[] {false, true}) {
