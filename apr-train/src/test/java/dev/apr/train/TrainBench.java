@@ -7,17 +7,21 @@ import java.util.Random;
 
 /**
  * Speed benchmark (not a test): java ... dev.apr.train.TrainBench [vocab] [steps].
- * hidden 256, 4 layers, 4/2 heads, intermediate 704, seq 256, batch 4.
+ * hidden 256, 4 layers, 4/2 heads, intermediate 704, seq 256, batch 4; or [qwen2-0.5b] [steps]: that shape, seq 128, batch 1.
  */
 public final class TrainBench {
     public static void main(String[] args) {
         if (args.length > 0 && args[0].equals("gemm")) { gemm(); return; }
         if (args.length > 0 && args[0].equals("micro")) { micro(); return; }
         if (args.length > 0 && args[0].equals("cmp")) { compare(Integer.parseInt(args[1])); return; }
-        int vocab = args.length > 0 ? Integer.parseInt(args[0]) : 151936;
+        // "qwen2-0.5b": the Qwen2.5-0.5B shape at seq 128, batch 1 (the third row); else a vocab size
+        boolean big = args.length > 0 && args[0].equals("qwen2-0.5b");
+        int vocab = big ? 151936 : args.length > 0 ? Integer.parseInt(args[0]) : 151936;
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 5;
-        ModelConfig cfg = new ModelConfig("qwen2", 256, 4, 4, 2, 64, 704, vocab, 4096, 1e6, 1e-6, true, true, -1, -1);
-        int batch = 4, seq = 256;
+        ModelConfig cfg = big ? ModelConfig.preset("qwen2-0.5b")
+                : new ModelConfig("qwen2", 256, 4, 4, 2, 64, 704, vocab, 4096, 1e6, 1e-6, true, true, -1, -1);
+        int batch = big ? 1 : 4, seq = big ? 128 : 256;
+        int layers = cfg.numLayers(), heads = cfg.numHeads(), hd = cfg.headDim();
         TrainModel m = new TrainModel(cfg, batch, seq);
         m.initRandom(1);
         AdamW opt = new AdamW(m.layout());
@@ -25,8 +29,8 @@ public final class TrainBench {
         int[] in = new int[batch * seq], tg = new int[batch * seq];
         for (int i = 0; i < in.length; i++) { in[i] = rng.nextInt(vocab); tg[i] = rng.nextInt(vocab); }
         // FLOPs per token: 6 * matmul params (embedding lookup excluded, tied head counted) + attention
-        long matParams = cfg.parameterCount() - (long) vocab * 256 + (long) vocab * 256;
-        double attn = 4.0 * 4 * 4 * 64 * seq / 2 * 3;   // layers*heads*(2 fwd matmuls)*hd*avg ctx*3 (fwd+bwd)
+        long matParams = cfg.parameterCount();
+        double attn = 4.0 * layers * heads * hd * seq / 2 * 3;   // 2 flops x 2 matmuls x layers*heads*hd*avg ctx, x3 (fwd+bwd)
         double flopsPerToken = 6.0 * matParams + attn;
         var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         for (int s = 0; s < steps + 1; s++) {
