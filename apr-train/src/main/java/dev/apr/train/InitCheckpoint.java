@@ -144,7 +144,6 @@ public final class InitCheckpoint implements AutoCloseable {
         ParamLayout layout = model.layout();
         for (ParamLayout.Slot s : layout.slots())
             AprCheckpointFile.readFloats(file.path(), file.tensors().get(s.name()), model.params, s.offset());
-        model.weightsChanged();
     }
 
     @Override public void close() { file.close(); }

@@ -261,7 +261,6 @@ public final class Pretrain {
                 gate(gradNorm, "gradient norm", step, lastCkpt);
                 curLr = schedule.at(step);
                 opt.update(model.params, model.grads, (float) curLr, gradNorm);
-                model.weightsChanged();
                 double dt = (System.nanoTime() - t0) / 1e9;
                 trainSeconds += dt;
                 tokensTimed += tokensPerStep;

@@ -18,9 +18,9 @@ import java.util.SplittableRandom;
  * norm and the lm_head (the embedding matrix when tied) with cross-entropy, fused in row chunks so
  * no [B*T, vocab] logits buffer is ever held.
  *
- * <p>Linear forward passes multiply by a transposed copy of each weight ({@code W^T [in, out]},
- * refreshed by {@link #weightsChanged()} after every optimizer update) so one GEMM kernel serves
- * forward and backward. Attention keeps only the per-row log-sum-exp and recomputes the
+ * <p>Linear forward passes read each weight where it is ({@code x · Wᵀ} through
+ * {@link Matmul#gemmBt}, which transposes while packing), so the optimizer's update is what the next
+ * forward sees, with no transposed copy to keep in step. Attention keeps only the per-row log-sum-exp and recomputes the
  * probabilities in the backward pass (memory O(T), not O(T^2)).
  */
 public final class TrainModel {
@@ -31,8 +31,6 @@ public final class TrainModel {
 
     /** Flat fp32 parameters and their gradients (same layout). */
     public final float[] params, grads;
-    private final float[] weightsT;             // transposed matrices, same offsets as params
-    private boolean weightsFresh;
 
     // rope tables [seq, HD/2]
     private final float[] cos, sin;
@@ -64,7 +62,6 @@ public final class TrainModel {
         int total = layout.totalChecked();
         params = new float[total];
         grads = new float[total];
-        weightsT = new float[total];
 
         float[][] tables = Layers.ropeTables(seq, HD, cfg.ropeTheta());
         cos = tables[0];
@@ -113,9 +110,6 @@ public final class TrainModel {
 
     public int seqLength() { return seq; }
 
-    /** Must be called after parameters change (optimizer step, loading weights). */
-    public void weightsChanged() { weightsFresh = false; }
-
     /** Seeded init: matrices normal(0, 0.02), norms 1, biases 0. The same seed gives the same weights. */
     public void initRandom(long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
@@ -124,7 +118,6 @@ public final class TrainModel {
             else if (s.name().endsWith(".bias")) Arrays.fill(params, s.offset(), s.offset() + s.size(), 0f);
             else for (int i = 0; i < s.size(); i++) params[s.offset() + i] = (float) (0.02 * rng.nextGaussian());
         }
-        weightsChanged();
     }
 
     public void zeroGrads() {
@@ -164,32 +157,14 @@ public final class TrainModel {
     public float[] logits(int[] inputs) {
         forwardBody(inputs);
         float[] out = new float[rows * V];
-        Matmul.gemm(rows, V, C, lnf, 0, C, 1, weightsT, layout.lmHead().offset(), V, out, 0, V, false);
+        Matmul.gemmBt(rows, V, C, lnf, 0, C, 1, params, layout.lmHead().offset(), C, out, 0, V, false);
         return out;
-    }
-
-    private void refreshTransposed() {
-        if (weightsFresh) return;
-        for (ParamLayout.Slot s : layout.slots()) {
-            if (!s.isMatrix()) continue;
-            int out = (int) s.shape()[0], in = (int) s.shape()[1], off = s.offset();
-            // block transpose: [out, in] -> [in, out]
-            Parallel.range((out + 63) / 64, 1, (b0, b1) -> {
-                for (int ob = b0 * 64; ob < Math.min(out, b1 * 64); ob += 64)
-                    for (int ib = 0; ib < in; ib += 64)
-                        for (int o = ob; o < Math.min(out, ob + 64); o++)
-                            for (int i = ib; i < Math.min(in, ib + 64); i++)
-                                weightsT[off + i * out + o] = params[off + o * in + i];
-            });
-        }
-        weightsFresh = true;
     }
 
     private void forwardBody(int[] inputs) {
         if (inputs.length != rows) throw new IllegalArgumentException("expected " + rows + " input tokens, got " + inputs.length);
         for (int t : inputs)
             if (t < 0 || t >= V) throw new IllegalArgumentException("token id " + t + " outside vocabulary [0, " + V + ")");
-        refreshTransposed();
         this.tokens = inputs;
         // embedding lookup
         int emb = layout.slot("model.embed_tokens.weight").offset();
@@ -211,21 +186,21 @@ public final class TrainModel {
             timeAttention += System.nanoTime() - ta;
             // mid = x + att @ Wo^T
             System.arraycopy(x, 0, mid[l], 0, rows * C);
-            Matmul.gemm(rows, C, QD, att[l], 0, QD, 1, weightsT, layout.layer(l, "self_attn.o_proj.weight").offset(), C,
+            Matmul.gemmBt(rows, C, QD, att[l], 0, QD, 1, params, layout.layer(l, "self_attn.o_proj.weight").offset(), QD,
                     mid[l], 0, C, true);
             rmsnorm(ln2[l], rstd2[l], mid[l], layout.layer(l, "post_attention_layernorm.weight").offset());
             linear(gate[l], ln2[l], l, "mlp.gate_proj", C, F);
             linear(up[l], ln2[l], l, "mlp.up_proj", C, F);
             Layers.swiglu(act[l], gate[l], up[l], rows * F);
             System.arraycopy(mid[l], 0, out, 0, rows * C);
-            Matmul.gemm(rows, C, F, act[l], 0, F, 1, weightsT, layout.layer(l, "mlp.down_proj.weight").offset(), C, out, 0, C, true);
+            Matmul.gemmBt(rows, C, F, act[l], 0, F, 1, params, layout.layer(l, "mlp.down_proj.weight").offset(), F, out, 0, C, true);
         }
         rmsnorm(lnf, rstdf, residOut, layout.slot("model.norm.weight").offset());
     }
 
     /** out[rows, outDim] = in[rows, inDim] @ W^T (+ bias). */
     private void linear(float[] out, float[] in, int l, String name, int inDim, int outDim) {
-        Matmul.gemm(rows, outDim, inDim, in, 0, inDim, 1, weightsT, layout.layer(l, name + ".weight").offset(), outDim,
+        Matmul.gemmBt(rows, outDim, inDim, in, 0, inDim, 1, params, layout.layer(l, name + ".weight").offset(), inDim,
                 out, 0, outDim, false);
         String bias = "model.layers." + l + "." + name + ".bias";
         if (layout.has(bias)) {
@@ -256,7 +231,7 @@ public final class TrainModel {
             int n = Math.min(headRows, rows - r0);
             final int base = r0;
             long h0 = System.nanoTime();
-            Matmul.gemm(n, V, C, lnf, base * C, C, 1, weightsT, lm.offset(), V, headBuf, 0, V, false);
+            Matmul.gemmBt(n, V, C, lnf, base * C, C, 1, params, lm.offset(), C, headBuf, 0, V, false);
             long h1 = System.nanoTime();
             headTimes[0] += h1 - h0;
             float g = gradScale / rows;

@@ -31,6 +31,34 @@ class MatmulTest {
         }
     }
 
+    /** x · Wᵀ with W given row-major [n, k]: full panels, a short last panel (n % 64), row tails, K blocks, strides. */
+    @Test
+    void gemmBtMatchesNaive() {
+        Random rng = new Random(11);
+        int[][] shapes = {{1, 1, 1}, {3, 70, 5}, {4, 64, 16}, {13, 130, 300}, {70, 600, 40}, {300, 700, 300}};
+        for (int[] s : shapes) {
+            int m = s[0], n = s[1], k = s[2];
+            for (boolean acc : new boolean[] {false, true}) {
+                int lda = k + 1, ldw = k + 3, ldc = n + 2;
+                float[] a = new float[m * lda + 2], w = new float[n * ldw + 4], c = new float[m * ldc + 1];
+                for (int i = 0; i < a.length; i++) a[i] = (float) rng.nextGaussian();
+                for (int i = 0; i < w.length; i++) w[i] = (float) rng.nextGaussian();
+                for (int i = 0; i < c.length; i++) c[i] = (float) rng.nextGaussian();
+                float[] c0 = c.clone();
+                Matmul.gemmBt(m, n, k, a, 2, lda, 1, w, 4, ldw, c, 1, ldc, acc);
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        double e = acc ? c0[1 + i * ldc + j] : 0;
+                        for (int kk = 0; kk < k; kk++) e += (double) a[2 + i * lda + kk] * w[4 + j * ldw + kk];
+                        assertEquals(e, c[1 + i * ldc + j], 1e-4 * Math.sqrt(k) + 1e-5, "m=" + m + " n=" + n + " k=" + k + " at " + i + "," + j);
+                    }
+                    // the gap between rows of C is never written
+                    if (i + 1 < m) assertEquals(c0[1 + i * ldc + n], c[1 + i * ldc + n], 0f);
+                }
+            }
+        }
+    }
+
     private static void check(int[][] shapes) {
         Random rng = new Random(7);
         for (int[] s : shapes) {

@@ -39,7 +39,6 @@ public final class TrainBench {
             double loss = m.forwardBackward(in, tg, 1f);
             long t1 = System.nanoTime();
             opt.update(m.params, m.grads, 1e-4f);
-            m.weightsChanged();
             long t2 = System.nanoTime();
             double sec = (t2 - t0) / 1e9, cpuSec = (os.getProcessCpuTime() - cpu0) / 1e9;
             double tps = batch * seq / sec;

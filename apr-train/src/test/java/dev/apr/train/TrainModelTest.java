@@ -32,7 +32,6 @@ class TrainModelTest {
             for (int i = 0; i < s.size(); i++)
                 m.params[s.offset() + i] = s.isMatrix() ? (float) (rng.nextGaussian() * 0.3)
                         : s.name().endsWith(".bias") ? (float) (rng.nextGaussian() * 0.1) : (float) (1 + rng.nextGaussian() * 0.1);
-        m.weightsChanged();
         return m;
     }
 
@@ -121,7 +120,6 @@ class TrainModelTest {
                 b.params[s.offset() + i] = a.params[src.offset() + j];
             }
         }
-        b.weightsChanged();
         int[] in = {5, 9, 1, 33, 60, 2};
         float[] la = a.logits(in), lb = b.logits(in);
         for (int i = 0; i < la.length; i++) assertEquals(la[i], lb[i], 1e-5, "logit " + i);

@@ -224,7 +224,6 @@ public final class Journey {
             m.zeroGrads();
             m.forwardBackward(in, target, 1f);
             opt.update(m.params, m.grads, 1e-4f, AdamW.gradNorm(m.grads));
-            m.weightsChanged();
             t = System.nanoTime() - t0;
         }
         return t / 1e9;

@@ -29,7 +29,8 @@ public final class Matmul {
     static final int MC = Integer.getInteger("apr.gemm.mc", 64);
 
     private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[MC * KC]);
-    private static final ThreadLocal<float[]> PACK_B = ThreadLocal.withInitial(() -> new float[KC * NC]);
+    private static final ThreadLocal<float[]> PACK_B = ThreadLocal.withInitial(() -> new float[KC * ((NC + NR - 1) / NR * NR)]);
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
     static final boolean PACK_B_ON = !Boolean.getBoolean("apr.gemm.nopackb");   // for benchmarks
 
     /**
@@ -41,6 +42,27 @@ public final class Matmul {
                             float[] a, int aOff, int ars, int acs,
                             float[] b, int bOff, int ldb,
                             float[] c, int cOff, int ldc, boolean accumulate) {
+        gemm(m, n, k, a, aOff, ars, acs, b, bOff, ldb, 1, c, cOff, ldc, accumulate);
+    }
+
+    /**
+     * {@code C(i,j) (+)= sum_k A(i,k) W(j,k)}: B is W transposed, W row-major {@code [n, k]} with leading
+     * dimension ldw ({@code W(j,k) = w[wOff + j*ldw + k]}). A linear layer's forward {@code x · Wᵀ} reads
+     * the weights where they are: the transposition happens while packing B panels, so no transposed copy
+     * of the model is kept or refreshed after each update.
+     */
+    public static void gemmBt(int m, int n, int k,
+                              float[] a, int aOff, int ars, int acs,
+                              float[] w, int wOff, int ldw,
+                              float[] c, int cOff, int ldc, boolean accumulate) {
+        gemm(m, n, k, a, aOff, ars, acs, w, wOff, 1, ldw, c, cOff, ldc, accumulate);
+    }
+
+    /** B(k,j) = b[bOff + k*brs + j*bcs]: bcs == 1 is row-major B, brs == 1 is B given as its transpose. */
+    private static void gemm(int m, int n, int k,
+                             float[] a, int aOff, int ars, int acs,
+                             float[] b, int bOff, int brs, int bcs,
+                             float[] c, int cOff, int ldc, boolean accumulate) {
         if (m <= 0 || n <= 0) return;
         // Tasks form a grid of row chunks x column chunks (NC wide); no two tasks share a C element.
         // Column chunks let a short, wide product (the lm_head forward) use every B element for
@@ -60,7 +82,7 @@ public final class Matmul {
                 int i0 = (t / cc) * rowSize, i1 = Math.min(m, i0 + rowSize);
                 int j0 = (t % cc) * colSize, j1 = Math.min(n, j0 + colSize);
                 if (!accumulate) for (int i = i0; i < i1; i++) java.util.Arrays.fill(c, cOff + i * ldc + j0, cOff + i * ldc + j1, 0f);
-                if (k > 0) block(i0, i1, j1 - j0, k, a, aOff, ars, acs, b, bOff + j0, ldb, c, cOff + j0, ldc);
+                if (k > 0) block(i0, i1, j1 - j0, k, a, aOff, ars, acs, b, bOff + j0 * bcs, brs, bcs, c, cOff + j0, ldc);
             }
         });
     }
@@ -68,20 +90,21 @@ public final class Matmul {
     /** Rows [i0, i1) of C, single thread. */
     private static void block(int i0, int i1, int n, int k,
                               float[] a, int aOff, int ars, int acs,
-                              float[] b, int bOff, int ldb,
+                              float[] b, int bOff, int brs, int bcs,
                               float[] c, int cOff, int ldc) {
-        float[] ap = PACK.get(), bp = PACK_B.get();
-        boolean packB = PACK_B_ON && i1 - i0 > MC;       // a B block read by one micro-panel only is not worth a copy
+        float[] ap = PACK.get(), bp = PACK_B.get(), tile = TILE.get();
+        // row-major B is copied only when several A panels will read the copy; a transposed B always is
+        boolean packB = bcs != 1 || (PACK_B_ON && i1 - i0 > MC);
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                if (packB) packB(bp, kc, nc, b, bOff + pc * ldb + jc, ldb);
+                if (packB) packB(bp, kc, nc, b, bOff + pc * brs + jc * bcs, brs, bcs);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
                     pack(ap, mc, kc, a, aOff + ic * ars + pc * acs, ars, acs);
-                    if (packB) panelPacked(mc, nc, kc, ap, bp, b, bOff + pc * ldb + jc, ldb, c, cOff + ic * ldc + jc, ldc);
-                    else panel(mc, nc, kc, ap, b, bOff + pc * ldb + jc, ldb, c, cOff + ic * ldc + jc, ldc);
+                    if (packB) panelPacked(mc, nc, kc, ap, bp, tile, c, cOff + ic * ldc + jc, ldc);
+                    else panel(mc, nc, kc, ap, b, bOff + pc * brs + jc, brs, c, cOff + ic * ldc + jc, ldc);
                 }
             }
         }
@@ -103,24 +126,53 @@ public final class Matmul {
         }
     }
 
-    /** Copies the full NR-wide column panels of B[kc x nc] k-major: bp[jp*kc*NR + kk*NR + col] (the rest stays in B). */
-    private static void packB(float[] bp, int kc, int nc, float[] b, int bOff, int ldb) {
-        for (int jp = 0; jp + NR <= nc; jp += NR) {
-            int dst = jp * kc;
-            for (int kk = 0; kk < kc; kk++, dst += NR) System.arraycopy(b, bOff + kk * ldb + jp, bp, dst, NR);
+    /**
+     * Copies B[kc x nc] into NR-wide column panels, k-major: {@code bp[jp*kc + kk*NR + col]}; the last
+     * panel is padded with zeros. Reads follow B's contiguous direction (rows of B, or rows of W for a
+     * transposed B); the scattered side is the panel, which stays in cache.
+     */
+    private static void packB(float[] bp, int kc, int nc, float[] b, int bOff, int brs, int bcs) {
+        for (int jp = 0; jp < nc; jp += NR) {
+            int w = Math.min(NR, nc - jp), dst = jp * kc;
+            if (bcs == 1) {
+                for (int kk = 0; kk < kc; kk++) {
+                    System.arraycopy(b, bOff + kk * brs + jp, bp, dst + kk * NR, w);
+                    if (w < NR) java.util.Arrays.fill(bp, dst + kk * NR + w, dst + (kk + 1) * NR, 0f);
+                }
+            } else {
+                for (int col = 0; col < NR; col++) {
+                    if (col < w) {
+                        int src = bOff + (jp + col) * bcs;
+                        for (int kk = 0; kk < kc; kk++) bp[dst + kk * NR + col] = b[src + kk * brs];
+                    } else {
+                        for (int kk = 0; kk < kc; kk++) bp[dst + kk * NR + col] = 0f;
+                    }
+                }
+            }
         }
     }
 
-    /** {@link #panel} with the full column panels read from packed B (contiguous, so they stream from L2). */
-    private static void panelPacked(int mc, int nc, int kc, float[] ap, float[] bp, float[] b, int bOff, int ldb,
+    /**
+     * C[mc x nc] += packed A · packed B. Full 4 x 64 tiles go straight to C; an edge tile (short of rows
+     * or columns, read from the zero padding of the packs) is computed into a scratch tile and its valid
+     * part added, so nothing outside C is written.
+     */
+    private static void panelPacked(int mc, int nc, int kc, float[] ap, float[] bp, float[] tile,
                                     float[] c, int cOff, int ldc) {
-        int full = nc - nc % NR;
-        for (int j = 0; j < full; j += NR) {
-            int p = 0;
-            for (; p + MR <= mc; p += MR) kernel4x4(kc, ap, p * kc, bp, j * kc, NR, c, cOff + p * ldc + j, ldc);
-            for (; p < mc; p++) kernelRow(kc, ap, p - p % MR, p % MR, NR, bp, j * kc, NR, c, cOff + p * ldc + j);
+        for (int j = 0; j < nc; j += NR) {
+            int w = Math.min(NR, nc - j);
+            for (int p = 0; p < mc; p += MR) {
+                int rows = Math.min(MR, mc - p);
+                if (rows == MR && w == NR) {
+                    kernel4x4(kc, ap, p * kc, bp, j * kc, NR, c, cOff + p * ldc + j, ldc);
+                } else {
+                    java.util.Arrays.fill(tile, 0f);
+                    kernel4x4(kc, ap, p * kc, bp, j * kc, NR, tile, 0, NR);
+                    for (int r = 0; r < rows; r++)
+                        for (int col = 0; col < w; col++) c[cOff + (p + r) * ldc + j + col] += tile[r * NR + col];
+                }
+            }
         }
-        if (full < nc) panel(mc, nc - full, kc, ap, b, bOff + full, ldb, c, cOff + full, ldc);
     }
 
     private static void panel(int mc, int nc, int kc, float[] ap, float[] b, int bOff, int ldb,
