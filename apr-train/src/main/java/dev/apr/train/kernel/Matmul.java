@@ -140,13 +140,11 @@ public final class Matmul {
                     if (w < NR) java.util.Arrays.fill(bp, dst + kk * NR + w, dst + (kk + 1) * NR, 0f);
                 }
             } else {
-                for (int col = 0; col < NR; col++) {
-                    if (col < w) {
-                        int src = bOff + (jp + col) * bcs;
-                        for (int kk = 0; kk < kc; kk++) bp[dst + kk * NR + col] = b[src + kk * brs];
-                    } else {
-                        for (int kk = 0; kk < kc; kk++) bp[dst + kk * NR + col] = 0f;
-                    }
+                // k outer: the 64 source rows' cache lines stay in L1 while 16 consecutive k use them
+                for (int kk = 0; kk < kc; kk++) {
+                    int d = dst + kk * NR, src = bOff + jp * bcs + kk * brs;
+                    for (int col = 0; col < w; col++) bp[d + col] = b[src + col * bcs];
+                    if (w < NR) java.util.Arrays.fill(bp, d + w, d + NR, 0f);
                 }
             }
         }
