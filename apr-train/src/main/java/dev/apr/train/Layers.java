@@ -1,6 +1,6 @@
 package dev.apr.train;
 
-import dev.apr.train.kernel.Matmul;
+import dev.apr.model.kernel.Matmul;
 import dev.apr.train.kernel.Ops;
 import dev.apr.model.kernel.Parallel;
 

@@ -1,7 +1,7 @@
 package dev.apr.train;
 
 import dev.apr.model.ModelConfig;
-import dev.apr.train.kernel.Matmul;
+import dev.apr.model.kernel.Matmul;
 import dev.apr.train.kernel.Ops;
 import dev.apr.model.kernel.Parallel;
 

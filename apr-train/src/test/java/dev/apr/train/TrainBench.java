@@ -1,19 +1,19 @@
 package dev.apr.train;
 
 import dev.apr.model.ModelConfig;
-import dev.apr.train.kernel.Matmul;
+import dev.apr.model.kernel.Matmul;
 
 import java.util.Random;
 
 /**
- * Speed benchmark (not a test): java ... dev.apr.train.TrainBench [vocab] [steps].
+ * Speed benchmark (not a test): java ... dev.apr.train.TrainBench [vocab|qwen2-0.5b] [steps] | shapes [head rows] | micro | gemm.
  * hidden 256, 4 layers, 4/2 heads, intermediate 704, seq 256, batch 4; or [qwen2-0.5b] [steps]: that shape, seq 128, batch 1.
  */
 public final class TrainBench {
     public static void main(String[] args) {
         if (args.length > 0 && args[0].equals("gemm")) { gemm(); return; }
         if (args.length > 0 && args[0].equals("micro")) { micro(); return; }
-        if (args.length > 0 && args[0].equals("cmp")) { compare(Integer.parseInt(args[1])); return; }
+        if (args.length > 0 && args[0].equals("shapes")) { shapes(args.length > 1 ? Integer.parseInt(args[1]) : 1024); return; }
         // "qwen2-0.5b": the Qwen2.5-0.5B shape at seq 128, batch 1 (the third row); else a vocab size
         boolean big = args.length > 0 && args[0].equals("qwen2-0.5b");
         int vocab = big ? 151936 : args.length > 0 ? Integer.parseInt(args[0]) : 151936;
@@ -55,38 +55,29 @@ public final class TrainBench {
         }
     }
 
-    /** Training GEMM shapes: this module's Matmul vs the model module's Gemm. */
-    static void compare(int headRows) {
+    /** The training step's GEMM shapes, each as TrainModel calls Matmul (weights [out, in] row-major). */
+    static void shapes(int headRows) {
         int R = 1024, C = 256, F = 704, V = 151936;
-        float[] x = new float[R * F], w = new float[V * C], y = new float[Math.max(R * F, headRows * V)], wT = new float[V * C];
+        float[] x = new float[R * F], w = new float[V * C], y = new float[Math.max(R * F, headRows * V)];
         float[] z = new float[headRows * V], d = new float[V * C];
-        String[] names = {"fwd [1024,256]x[704,256]^T", "dX [1024,704]x[704,256]", "dW [1024,704]^T x[1024,256]",
-                "head fwd [r,256]x[V,256]^T", "head dX [r,V]x[V,256]", "head dW [r,V]^T x [r,256]"};
+        String[] names = {"fwd x[1024,256] W[704,256]^T", "dX dY[1024,704] W[704,256]", "dW dY[1024,704]^T x[1024,256]",
+                "head fwd x[r,256] E[V,256]^T", "head dX dZ[r,V] E[V,256]", "head dW dZ[r,V]^T x[r,256]"};
         double[] flops = {2.0 * R * F * C, 2.0 * R * F * C, 2.0 * R * F * C, 2.0 * headRows * V * C, 2.0 * headRows * V * C, 2.0 * headRows * V * C};
-        for (int impl = 0; impl < 2; impl++) {
-            for (int s = 0; s < 6; s++) {
-                double best = 1e9;
-                for (int rep = 0; rep < 4; rep++) {
-                    long t0 = System.nanoTime();
-                    if (impl == 0) switch (s) {
-                        case 0 -> Matmul.gemm(R, F, C, x, 0, C, 1, wT, 0, F, y, 0, F, false);
-                        case 1 -> Matmul.gemm(R, C, F, x, 0, F, 1, w, 0, C, y, 0, C, false);
-                        case 2 -> Matmul.gemm(F, C, R, x, 0, 1, F, w, 0, C, d, 0, C, true);
-                        case 3 -> Matmul.gemm(headRows, V, C, x, 0, C, 1, wT, 0, V, z, 0, V, false);
-                        case 4 -> Matmul.gemm(headRows, C, V, z, 0, V, 1, w, 0, C, y, 0, C, true);
-                        default -> Matmul.gemm(V, C, headRows, z, 0, 1, V, x, 0, C, d, 0, C, true);
-                    } else switch (s) {
-                        case 0 -> dev.apr.model.kernel.Gemm.matmulABt(y, 0, x, 0, w, 0, R, F, C, false);
-                        case 1 -> dev.apr.model.kernel.Gemm.matmulAB(y, 0, x, 0, w, 0, R, C, F, false);
-                        case 2 -> dev.apr.model.kernel.Gemm.matmulAtB(d, 0, x, 0, w, 0, F, C, R, true);
-                        case 3 -> dev.apr.model.kernel.Gemm.matmulABt(z, 0, x, 0, w, 0, headRows, V, C, false);
-                        case 4 -> dev.apr.model.kernel.Gemm.matmulAB(y, 0, z, 0, w, 0, headRows, C, V, true);
-                        default -> dev.apr.model.kernel.Gemm.matmulAtB(d, 0, z, 0, x, 0, V, C, headRows, true);
-                    }
-                    best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+        for (int s = 0; s < 6; s++) {
+            double best = 1e9;
+            for (int rep = 0; rep < 5; rep++) {
+                long t0 = System.nanoTime();
+                switch (s) {
+                    case 0 -> Matmul.gemmBt(R, F, C, x, 0, C, 1, w, 0, C, y, 0, F, false);
+                    case 1 -> Matmul.gemm(R, C, F, x, 0, F, 1, w, 0, C, y, 0, C, false);
+                    case 2 -> Matmul.gemm(F, C, R, x, 0, 1, F, w, 0, C, d, 0, C, true);
+                    case 3 -> Matmul.gemmBt(headRows, V, C, x, 0, C, 1, w, 0, C, z, 0, V, false);
+                    case 4 -> Matmul.gemm(headRows, C, V, z, 0, V, 1, w, 0, C, y, 0, C, true);
+                    default -> Matmul.gemm(V, C, headRows, z, 0, 1, V, x, 0, C, d, 0, C, true);
                 }
-                System.out.printf("%s %-32s %7.1f GFLOP/s%n", impl == 0 ? "train.Matmul" : "model.Gemm  ", names[s], flops[s] / best / 1e9);
+                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
             }
+            System.out.printf("%-34s %7.1f GFLOP/s%n", names[s], flops[s] / best / 1e9);
         }
     }
 

@@ -20,7 +20,7 @@ final class DequantMatrix extends WeightMatrix {
         if (w.length < cols) ROW.set(w = new float[cols]);
         for (int r = r0; r < r1; r++) {
             row(r, w, 0);
-            y[yOff + r] = Gemm.dot(w, 0, x, xOff, cols);
+            y[yOff + r] = Dot.dot(w, 0, x, xOff, cols);
         }
     }
 

@@ -84,7 +84,7 @@ public final class Ops {
 
     /** {@code Σ a[ao+i]·b[bo+i]} for n elements. */
     public static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        return Gemm.dot(a, ao, b, bo, n);
+        return Dot.dot(a, ao, b, bo, n);
     }
 
     /** {@code y[yOff+i] += alpha · x[xOff+i]} for n elements. */

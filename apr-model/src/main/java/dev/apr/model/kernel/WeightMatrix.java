@@ -204,13 +204,13 @@ public abstract class WeightMatrix {
         int t = 0;
         if (nr == 4) {
             for (; t + 4 <= tokens; t += 4) {
-                Gemm.dot4x4(x, t * k, w, 0, k, kv, out);
+                Dot.dot4x4(x, t * k, w, 0, k, kv, out);
                 for (int a = 0; a < 4; a++)
                     for (int b = 0; b < 4; b++) y[(t + a) * rows + r0 + b] = out[a * 4 + b];
             }
         }
         for (; t < tokens; t++)
-            for (int i = 0; i < nr; i++) y[t * rows + r0 + i] = Gemm.dot(x, t * k, w, i * k, k);
+            for (int i = 0; i < nr; i++) y[t * rows + r0 + i] = Dot.dot(x, t * k, w, i * k, k);
     }
 
     private void checkX(float[] x, int xOff, int tokens) {

@@ -1,6 +1,5 @@
-package dev.apr.train;
+package dev.apr.model.kernel;
 
-import dev.apr.train.kernel.Matmul;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
@@ -20,14 +19,14 @@ class MatmulTest {
      */
     @Test
     void packedBPathMatchesNaive() {
-        int threads = dev.apr.model.kernel.Parallel.shared().threads();
+        int threads = Parallel.shared().threads();
         try {
             for (int t : new int[] {1, 2}) {
-                dev.apr.model.kernel.Parallel.setThreads(t);
+                Parallel.setThreads(t);
                 check(new int[][] {{300, 700, 300}});
             }
         } finally {
-            dev.apr.model.kernel.Parallel.setThreads(threads);
+            Parallel.setThreads(threads);
         }
     }
 

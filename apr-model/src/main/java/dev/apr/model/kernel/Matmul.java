@@ -1,14 +1,16 @@
-package dev.apr.train.kernel;
+package dev.apr.model.kernel;
 
-import dev.apr.model.kernel.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * fp32 matrix multiply for training: {@code C[M,N] += A[M,K] · B[K,N]}, GotoBLAS style.
+ * apr's fp32 matrix multiply, {@code C[M,N] (+)= A[M,K] · B[K,N]}, GotoBLAS style: training's
+ * forward and backward of every linear layer, the lm_head and attention run through it. (Inference
+ * reads quantized weights in place through {@link WeightMatrix} instead.)
  *
  * <p>One kernel serves forward and backward: A is read through two strides (so {@code dout^T}
- * needs no transposed copy), B and C are row-major with a leading dimension. A is packed into a
+ * needs no transposed copy), B is row-major with a leading dimension or,
+ * through {@link #gemmBt}, a weight matrix read as its transpose; C is row-major. A is packed into a
  * small k-major buffer per block (so the micro-kernel reads it contiguously whatever its strides),
  * B is streamed from a cache-sized block [KC x NC] (copied into contiguous 64-column panels when a task
  * has more than one A panel to run over it: about 10% faster training steps at vocab 8192, 3% at 151936,
