@@ -40,8 +40,9 @@ public final class AdamW {
 
     /** The L2 norm of all gradients (in double). */
     public static double gradNorm(float[] grads) {
-        int threads = Parallel.shared().threads();
-        int chunk = Math.max(1 << 16, (grads.length + threads - 1) / threads);
+        // many small calls rather than one per thread: a call over 250M floats (0.5B) would run its first
+        // minutes in the interpreter's vector fallback, waiting for on-stack replacement to reach C2
+        int chunk = 1 << 16;
         int parts = (grads.length + chunk - 1) / chunk;
         double[] partial = new double[parts];
         Parallel.range(parts, 1, (a, b) -> {
