@@ -6,13 +6,14 @@ import dev.apr.model.kernel.Matmul;
 import java.util.Random;
 
 /**
- * Speed benchmark (not a test): java ... dev.apr.train.TrainBench [vocab|qwen2-0.5b] [steps] | shapes [head rows] | micro | gemm.
+ * Speed benchmark (not a test): java ... dev.apr.train.TrainBench [vocab|qwen2-0.5b] [steps] | shapes [head rows] | micro | gemm | peak.
  * hidden 256, 4 layers, 4/2 heads, intermediate 704, seq 256, batch 4; or [qwen2-0.5b] [steps]: that shape, seq 128, batch 1.
  */
 public final class TrainBench {
     public static void main(String[] args) {
         if (args.length > 0 && args[0].equals("gemm")) { gemm(); return; }
         if (args.length > 0 && args[0].equals("micro")) { micro(); return; }
+        if (args.length > 0 && args[0].equals("peak")) { peak(); return; }
         if (args.length > 0 && args[0].equals("shapes")) { shapes(args.length > 1 ? Integer.parseInt(args[1]) : 1024); return; }
         // "qwen2-0.5b": the Qwen2.5-0.5B shape at seq 128, batch 1 (the third row); else a vocab size
         boolean big = args.length > 0 && args[0].equals("qwen2-0.5b");
@@ -63,6 +64,7 @@ public final class TrainBench {
         String[] names = {"fwd x[1024,256] W[704,256]^T", "dX dY[1024,704] W[704,256]", "dW dY[1024,704]^T x[1024,256]",
                 "head fwd x[r,256] E[V,256]^T", "head dX dZ[r,V] E[V,256]", "head dW dZ[r,V]^T x[r,256]"};
         double[] flops = {2.0 * R * F * C, 2.0 * R * F * C, 2.0 * R * F * C, 2.0 * headRows * V * C, 2.0 * headRows * V * C, 2.0 * headRows * V * C};
+        for (int round = 0; round < 2; round++)          // the first round warms up the JIT
         for (int s = 0; s < 6; s++) {
             double best = 1e9;
             for (int rep = 0; rep < 5; rep++) {
@@ -77,8 +79,51 @@ public final class TrainBench {
                 }
                 best = Math.min(best, (System.nanoTime() - t0) / 1e9);
             }
-            System.out.printf("%-34s %7.1f GFLOP/s%n", names[s], flops[s] / best / 1e9);
+            if (round == 1) System.out.printf("%-34s %7.1f GFLOP/s%n", names[s], flops[s] / best / 1e9);
         }
+    }
+
+    /**
+     * The machine's fp32 FMA peak as the Vector API reaches it: 12 independent accumulator chains per
+     * thread (more than FMA latency x throughput), no memory traffic, 1 thread and all threads.
+     */
+    static void peak() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        long iters = 100_000_000L;
+        for (int threads : new int[] {1, cores}) {
+            for (int rep = 0; rep < 4; rep++) {
+                Thread[] ts = new Thread[threads];
+                float[] sink = new float[threads];
+                long t0 = System.nanoTime();
+                for (int t = 0; t < threads; t++) {
+                    int tt = t;
+                    ts[t] = new Thread(() -> sink[tt] = fmaChains(iters));
+                    ts[t].start();
+                }
+                for (Thread t : ts) {
+                    try { t.join(); } catch (InterruptedException e) { throw new RuntimeException(e); }
+                }
+                double sec = (System.nanoTime() - t0) / 1e9;
+                if (rep > 1) System.out.printf("%d thread(s): %.1f GFLOP/s fp32 FMA peak%n", threads,
+                        threads * iters * 12.0 * jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() * 2 / sec / 1e9);
+            }
+        }
+    }
+
+    private static float fmaChains(long iters) {
+        var S = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        var x = jdk.incubator.vector.FloatVector.broadcast(S, 0.999999f);
+        var y = jdk.incubator.vector.FloatVector.broadcast(S, 1e-7f);
+        var a0 = jdk.incubator.vector.FloatVector.broadcast(S, 1f);
+        var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0;
+        var a6 = a0; var a7 = a0; var a8 = a0; var a9 = a0; var a10 = a0; var a11 = a0;
+        for (long i = 0; i < iters; i++) {
+            a0 = a0.fma(x, y); a1 = a1.fma(x, y); a2 = a2.fma(x, y); a3 = a3.fma(x, y);
+            a4 = a4.fma(x, y); a5 = a5.fma(x, y); a6 = a6.fma(x, y); a7 = a7.fma(x, y);
+            a8 = a8.fma(x, y); a9 = a9.fma(x, y); a10 = a10.fma(x, y); a11 = a11.fma(x, y);
+        }
+        return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).add(a10).add(a11)
+                .reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
     }
 
     /** Single-thread, cache-resident: how close the micro-kernel gets to peak. */
