@@ -32,7 +32,9 @@ import java.util.concurrent.TimeUnit;
  * {@code apr verify org/name} (specs/publish.md): pulls the repository and checks its three load
  * paths — apr (HAS_VOCAB, a short greedy generation), Transformers (config.json class and fields,
  * the exact tensor set of model.safetensors, tokenizer files), llama.cpp (loader rules on the
- * GGUF) — and that the logits of the .apr, the .safetensors and the dequantized GGUF agree.
+ * GGUF, and where {@code APR_NODE_LLAMA_CPP} points at an npm node-llama-cpp install, real llama.cpp
+ * continuing the prompt like apr: {@link LlamaCppRun}) — and that the logits of the .apr, the
+ * .safetensors and the dequantized GGUF agree.
  *
  * <p>Tolerances (cosine similarity of the last-position logits, and max |diff| relative to
  * max |logit|): float weights in both files identical dtypes: rel ≤ 1e-4; F16/BF16 against F32:
@@ -63,6 +65,7 @@ public final class Verifier {
         Map<String, float[]> logits = new HashMap<>();
         Map<String, DType> weightType = new HashMap<>();
         int[] prompt = null;       // the prompt as the APR's embedded tokenizer encodes it
+        int[] ggufGreedy = null;   // apr's greedy continuation on the GGUF, for llama.cpp to match
 
         // 1. apr
         if (!Files.isRegularFile(aprPath)) out.add(new Check("apr", "file " + aprPath.getFileName(), Status.FAIL, "missing"));
@@ -73,14 +76,8 @@ public final class Verifier {
             weightType.put("apr", mainType(f));
             Tokenizer tok = ModelTokenizer.load(f);
             prompt = tok.encode(PROMPT);
-            Transformer.State s = t.newState(prompt.length + newTokens + 1);
-            float[] l = t.forward(s, prompt, false);
-            logits.put("apr", l.clone());
-            int[] gen = new int[newTokens];
-            for (int i = 0; i < newTokens; i++) {
-                gen[i] = argmax(l);
-                if (i + 1 < newTokens) l = t.forward(s, new int[] {gen[i]}, false);
-            }
+            logits.put("apr", t.forward(t.newState(prompt.length + 1), prompt, false));
+            int[] gen = greedy(t, prompt, newTokens);
             boolean finite = allFinite(logits.get("apr"));
             out.add(new Check("apr", "greedy generation of " + newTokens + " tokens after \"" + PROMPT + "\"",
                     finite ? Status.PASS : Status.FAIL, "\"" + printable(tok.decode(gen)) + "\"" + (finite ? "" : " (non-finite logits)")));
@@ -134,11 +131,12 @@ public final class Verifier {
                 weightType.put("gguf", mainType(f));
                 Transformer t = Transformer.load(f);
                 logits.put("gguf", t.forward(t.newState(prompt.length + 1), prompt, false));
+                ggufGreedy = greedy(t, prompt, newTokens);
             }
         } catch (AprException e) {
             out.add(new Check("llama.cpp", "load " + ggufPath.getFileName(), Status.FAIL, e.getMessage()));
         }
-        out.add(new Check("llama.cpp", "llama-cli run", Status.SKIP, onPath("llama-cli") ? "llama-cli found but not run by apr verify" : "llama-cli not installed"));
+        out.add(LlamaCppRun.check(ggufPath, prompt, ggufGreedy));
 
         // consistency
         float[] ref = logits.get("apr");
@@ -151,6 +149,18 @@ public final class Verifier {
             out.add(compare(ref, o, weightType.get("apr"), weightType.get(other), other));
         }
         return out;
+    }
+
+    /** The {@code n} tokens greedy decoding appends to {@code prompt}. */
+    static int[] greedy(Transformer t, int[] prompt, int n) {
+        Transformer.State s = t.newState(prompt.length + n + 1);
+        float[] l = t.forward(s, prompt, false);
+        int[] gen = new int[n];
+        for (int i = 0; i < n; i++) {
+            gen[i] = argmax(l);
+            if (i + 1 < n) l = t.forward(s, new int[] {gen[i]}, false);
+        }
+        return gen;
     }
 
     static Check compare(float[] a, float[] b, DType ta, DType tb, String other) {
@@ -215,7 +225,7 @@ public final class Verifier {
         }
     }
 
-    private static boolean onPath(String exe) {
+    static boolean onPath(String exe) {
         String path = System.getenv("PATH");
         if (path == null) return false;
         for (String d : path.split(java.io.File.pathSeparator)) if (Files.isExecutable(Path.of(d, exe))) return true;

@@ -41,6 +41,29 @@ class VerifierTest {
         assertEquals(1, checks.stream().filter(c -> c.status() == Verifier.Status.FAIL).count(), checks.toString());
     }
 
+    @Test void llamaCppRunIsSkippedSayingHowToEnableItAndRefusesADirectoryWithoutNodeLlamaCpp() throws Exception {
+        Path gguf = tmp.resolve("x.gguf");
+        Verifier.Check off = LlamaCppRun.check(null, gguf, new int[] {1}, new int[] {2});
+        assertEquals(Verifier.Status.SKIP, off.status());
+        assertTrue(off.detail().contains("APR_NODE_LLAMA_CPP") && off.detail().contains("npm install node-llama-cpp"), off.toString());
+        Verifier.Check bad = LlamaCppRun.check(tmp.toString(), gguf, new int[] {1}, new int[] {2});
+        assertEquals(Verifier.Status.FAIL, bad.status());
+        assertEquals("APR_NODE_LLAMA_CPP=" + tmp + ": expected " + tmp.resolve("node_modules/node-llama-cpp/package.json") + ", not found",
+                bad.detail());
+    }
+
+    /** Real llama.cpp (npm node-llama-cpp), where APR_NODE_LLAMA_CPP names a directory that has it; not in CI. */
+    @Test void realLlamaCppContinuesTheGgufLikeApr() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv(LlamaCppRun.ENV) != null, LlamaCppRun.ENV + " not set");
+        Path dir = tmp.resolve("tiny");
+        StagingFixture.write(dir, "tiny", null, 3);
+        Files.copy(dir.resolve("tiny.safetensors"), dir.resolve("model.safetensors"));
+        Verifier.Check run = Verifier.verifySnapshot(dir, "tiny", 4).stream()
+                .filter(c -> c.rule().startsWith("llama.cpp loads the GGUF")).findFirst().orElseThrow();
+        assertEquals(Verifier.Status.PASS, run.status(), run.toString());
+        assertTrue(run.detail().startsWith("same prompt ids; "), run.toString());
+    }
+
     @Test void missingModelSafetensorsFailsTheTransformersPath() throws Exception {
         Path dir = tmp.resolve("tiny");
         StagingFixture.write(dir, "tiny", null, 3);
