@@ -62,9 +62,7 @@ class PretrainCliTest {
         String[] common = {"pretrain", "--synthetic", "--config", cfg(dir), "--run-dir", run, "--num-steps", "4",
                 "--batch-size", "2", "--seq-length", "16", "--eval-every", "2", "--lr", "1e-3", "--warmup-steps", "1", "--json"};
         // 1e-6 minutes: the deadline has passed when step 1 ends
-        String[] limited = java.util.stream.Stream.concat(java.util.Arrays.stream(common), java.util.stream.Stream.of("--time-limit", "0.000001"))
-                .toArray(String[]::new);
-        var r = PretrainInitCliTest.apr(limited);
+        var r = PretrainInitCliTest.apr(plus(common, "--time-limit", "0.000001"));
         assertEquals(0, r.exit(), r.err());
         Map<?, ?> m = new ObjectMapper().readValue(r.out(), Map.class);
         assertEquals(1, m.get("final_step"));
@@ -72,13 +70,17 @@ class PretrainCliTest {
         assertTrue(Double.isFinite(((Number) m.get("val_loss")).doubleValue()), "the last step is evaluated: " + m);
         assertTrue(r.err().contains("--time-limit") && r.err().contains("after step 1 of 4"), r.err());
 
-        String[] resume = java.util.stream.Stream.concat(java.util.Arrays.stream(common), java.util.stream.Stream.of("--resume"))
-                .toArray(String[]::new);
-        var again = PretrainInitCliTest.apr(resume);
+        var again = PretrainInitCliTest.apr(plus(common, "--resume"));
         assertEquals(0, again.exit(), again.err());
         Map<?, ?> m2 = new ObjectMapper().readValue(again.out(), Map.class);
         assertEquals(4, m2.get("final_step"));
         assertTrue(m2.get("checkpoint").toString().endsWith("step-000004.apr"), m2.toString());
+    }
+
+    private static String[] plus(String[] args, String... more) {
+        String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
+        System.arraycopy(more, 0, all, args.length, more.length);
+        return all;
     }
 
     @Test

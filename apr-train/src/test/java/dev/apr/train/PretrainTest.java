@@ -72,8 +72,9 @@ class PretrainTest {
         assertTrue(((Number) last.get("grad_norm")).doubleValue() > 0);
         Map<?, ?> ck = JSON.readValue(dir.resolve("run/ckpt/step-000060.json").toFile(), Map.class);
         for (String k : new String[] {"train_loss", "val_loss", "train_perplexity", "val_perplexity", "lr", "grad_norm", "tokens_per_s", "wall_time_s"})
-            assertNotNull(ck.get(k), k);
+            assertTrue(ck.get(k) instanceof Number n && Double.isFinite(n.doubleValue()) && n.doubleValue() > 0, k + " = " + ck.get(k));
         assertEquals(Math.exp(((Number) ck.get("val_loss")).doubleValue()), ((Number) ck.get("val_perplexity")).doubleValue(), 1e-9);
+        assertEquals(Math.exp(((Number) ck.get("train_loss")).doubleValue()), ((Number) ck.get("train_perplexity")).doubleValue(), 1e-9);
         assertEquals(1e-2 / 100, ((Number) ck.get("lr")).doubleValue(), 1e-9, "cosine ends at lr/100");
         assertTrue(Files.readString(dir.resolve("run/loss.svg")).contains("<polyline"));
         assertTrue(Files.exists(dir.resolve("run/ckpt/step-000020.apr")) && Files.exists(dir.resolve("run/ckpt/step-000040.optim")));

@@ -76,8 +76,9 @@ public final class Verifier {
             weightType.put("apr", mainType(f));
             Tokenizer tok = ModelTokenizer.load(f);
             prompt = tok.encode(PROMPT);
-            logits.put("apr", t.forward(t.newState(prompt.length + 1), prompt, false));
-            int[] gen = greedy(t, prompt, newTokens);
+            Greedy g = greedy(t, prompt, newTokens);
+            logits.put("apr", g.promptLogits());
+            int[] gen = g.tokens();
             boolean finite = allFinite(logits.get("apr"));
             out.add(new Check("apr", "greedy generation of " + newTokens + " tokens after \"" + PROMPT + "\"",
                     finite ? Status.PASS : Status.FAIL, "\"" + printable(tok.decode(gen)) + "\"" + (finite ? "" : " (non-finite logits)")));
@@ -130,8 +131,9 @@ public final class Verifier {
             if (p.isEmpty() && prompt != null) {
                 weightType.put("gguf", mainType(f));
                 Transformer t = Transformer.load(f);
-                logits.put("gguf", t.forward(t.newState(prompt.length + 1), prompt, false));
-                ggufGreedy = greedy(t, prompt, newTokens);
+                Greedy g = greedy(t, prompt, newTokens);
+                logits.put("gguf", g.promptLogits());
+                ggufGreedy = g.tokens();
             }
         } catch (AprException e) {
             out.add(new Check("llama.cpp", "load " + ggufPath.getFileName(), Status.FAIL, e.getMessage()));
@@ -151,16 +153,18 @@ public final class Verifier {
         return out;
     }
 
-    /** The {@code n} tokens greedy decoding appends to {@code prompt}. */
-    static int[] greedy(Transformer t, int[] prompt, int n) {
+    /** The logits after the prompt (compared across formats) and the tokens greedy decoding appends. */
+    record Greedy(float[] promptLogits, int[] tokens) {}
+
+    static Greedy greedy(Transformer t, int[] prompt, int n) {
         Transformer.State s = t.newState(prompt.length + n + 1);
-        float[] l = t.forward(s, prompt, false);
+        float[] first = t.forward(s, prompt, false), l = first;
         int[] gen = new int[n];
         for (int i = 0; i < n; i++) {
             gen[i] = argmax(l);
             if (i + 1 < n) l = t.forward(s, new int[] {gen[i]}, false);
         }
-        return gen;
+        return new Greedy(first, gen);
     }
 
     static Check compare(float[] a, float[] b, DType ta, DType tb, String other) {

@@ -166,7 +166,8 @@ class HubServerTest {
             if (s.get("rfilename").asText().equals("model.safetensors")) model = s;
             if (s.get("rfilename").asText().equals("alias/apr.safetensors")) alias = s;
         }
-        assertNotNull(model);
+        assertNotNull(model, "model.safetensors listed in siblings");
+        assertNotNull(alias, "alias/apr.safetensors listed in siblings");
         assertEquals(sha256(weights), model.at("/lfs/sha256").asText());
         assertEquals(weights.length, model.at("/lfs/size").asLong());
         assertEquals(model.at("/lfs/sha256").asText(), alias.at("/lfs/sha256").asText());

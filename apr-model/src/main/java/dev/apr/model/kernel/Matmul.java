@@ -12,8 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
  * needs no transposed copy), B is row-major with a leading dimension or,
  * through {@link #gemmBt}, a weight matrix read as its transpose; C is row-major. A is packed into a
  * small k-major buffer per block (so the micro-kernel reads it contiguously whatever its strides),
- * B is streamed from a cache-sized block [KC x NC] (copied into contiguous 64-column panels when a task
- * has more than one A panel to run over it: about 10% faster training steps at vocab 8192, 3% at 151936,
+ * B is streamed from a cache-sized block [KC x NC] (copied into contiguous 64-column panels always for a
+ * transposed B, and for a row-major B when a task has more than one A panel to run over it: the latter made
+ * training steps about 10% faster at vocab 8192, 3% at 151936,
  * measured with TrainBench on this 2-core Zen 4), and the micro-kernel keeps a 4 x 64 tile of C
  * in 16 vector registers: per k, 4 broadcasts and 4 loads feed 16 fused multiply-adds.
  * Rows of C are split over the thread team, so no two threads write the same element.
