@@ -153,6 +153,43 @@ class WeightMatrixTest {
         }
     }
 
+    /**
+     * One parallel region over several matrices (decode's q/k/v and gate/up) gives each matrix's own matvec,
+     * including chunks that span the end of one matrix and the start of the next, on one and two threads.
+     */
+    @Test
+    void matvecOverSeveralMatricesEqualsEachAlone() {
+        Random r = new Random(21);
+        int cols = 512;
+        DType[] types = {DType.Q8_0, DType.Q5_0, DType.Q4_K, DType.Q6_K, DType.F16};
+        int[] rows = {37, 3, 130, 1, 64};
+        WeightMatrix[] ms = new WeightMatrix[types.length];
+        for (int i = 0; i < ms.length; i++) {
+            byte[] raw = types[i] == DType.F16 ? new byte[(int) DType.F16.byteSize((long) rows[i] * cols)] : QuantTestBlocks.randomBlocks(types[i], rows[i], cols, r);
+            if (types[i] == DType.F16) { r.nextBytes(raw); for (int j = 1; j < raw.length; j += 2) raw[j] &= 0x3f; }
+            ms[i] = matrix(types[i], raw, rows[i], cols);
+        }
+        float[] x = new float[cols + 2];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        int before = dev.apr.model.kernel.Parallel.shared().threads();
+        try {
+            for (int threads : new int[] {1, 2}) {
+                dev.apr.model.kernel.Parallel.setThreads(threads);
+                float[][] ys = new float[ms.length][];
+                for (int i = 0; i < ms.length; i++) ys[i] = new float[rows[i]];
+                WeightMatrix.matvec(ms, x, 2, ys);
+                for (int i = 0; i < ms.length; i++) {
+                    float[] alone = new float[rows[i]];
+                    ms[i].matvecRows(x, 2, alone, 0, 0, rows[i]);
+                    for (int j = 0; j < rows[i]; j++)
+                        assertEquals(alone[j], ys[i][j], Math.abs(alone[j]) * 1e-6f + 1e-6f, types[i] + " matrix " + i + " row " + j + ", " + threads + " threads");
+                }
+            }
+        } finally {
+            dev.apr.model.kernel.Parallel.setThreads(before);
+        }
+    }
+
     /** Cross-check with the format module's reference dequantizer (dev.apr.format.quant, tested against libggml). */
     @Test
     void kernelsAgreeWithTheFormatDequantizer() {

@@ -51,21 +51,44 @@ public final class Parallel {
         shared().forRange(n, grain, body);
     }
 
+    /** Convenience: {@code shared().forRangeGuided(n, minGrain, body)}. */
+    public static void rangeGuided(int n, int minGrain, Range body) {
+        shared().forRangeGuided(n, minGrain, body);
+    }
+
     private static final long SPIN_NANOS = 200_000;   // spin this long before parking (decode gaps are shorter)
 
     /** One parallel region: its own counters, so a worker that wakes late cannot touch the next one. */
     private static final class Region {
         final Range body;
         final int n, grain;
+        final int guidedParts;   // 0: fixed chunks of grain; else chunks of remaining / guidedParts (at least grain)
         final AtomicInteger next = new AtomicInteger();
         final AtomicInteger done = new AtomicInteger();
         volatile Throwable failure;
 
-        Region(Range body, int n, int grain) { this.body = body; this.n = n; this.grain = grain; }
+        Region(Range body, int n, int grain, int guidedParts) {
+            this.body = body; this.n = n; this.grain = grain; this.guidedParts = guidedParts;
+        }
+
+        /** Claims the next chunk; returns its start (its end is {@code start + size[0]}), or n when none is left. */
+        private int claim(int[] size) {
+            if (guidedParts == 0) {
+                size[0] = grain;
+                return Math.min(n, next.getAndAdd(grain));
+            }
+            while (true) {
+                int cur = next.get();
+                if (cur >= n) return n;
+                int s = Math.max(grain, (n - cur) / guidedParts);
+                if (next.compareAndSet(cur, cur + s)) { size[0] = s; return cur; }
+            }
+        }
 
         void work() {
-            for (int start; (start = next.getAndAdd(grain)) < n; ) {
-                int end = Math.min(n, start + grain);
+            int[] size = new int[1];
+            for (int start; (start = claim(size)) < n; ) {
+                int end = Math.min(n, start + size[0]);
                 try {
                     if (failure == null) body.run(start, end);
                 } catch (Throwable t) {
@@ -104,6 +127,19 @@ public final class Parallel {
      * spread over the pool; returns when all are done. An exception from any chunk is rethrown.
      */
     public void forRange(int n, int grain, Range body) {
+        run(n, grain, 0, body);
+    }
+
+    /**
+     * Like {@link #forRange} with guided chunks: each claim takes 1/(2·threads) of what is left,
+     * at least {@code minGrain}. Decode streams weights from memory: long chunks keep the hardware
+     * prefetcher running, and the short last ones leave no core waiting long for another at the end.
+     */
+    public void forRangeGuided(int n, int minGrain, Range body) {
+        run(n, minGrain, 2 * threads, body);
+    }
+
+    private void run(int n, int grain, int guidedParts, Range body) {
         if (n <= 0) return;
         grain = Math.max(1, grain);
         if (workers.length == 0 || n <= grain || !busy.compareAndSet(0, 1)) {
@@ -111,7 +147,7 @@ public final class Parallel {
             return;
         }
         try {
-            Region r = new Region(body, n, grain);
+            Region r = new Region(body, n, grain, guidedParts);
             region = r;
             wakeParked();
             r.work();

@@ -115,46 +115,42 @@ public abstract class WeightMatrix {
     // ---- decode and prefill ------------------------------------------------------------------
 
     /**
-     * Rows per parallel chunk: about 4 chunks per thread (dynamic hand-out still evens out a core
-     * slowed by another process), at least 64 KiB of weights. Decode streams the weights from
-     * memory, and every chunk start costs a hardware-prefetch ramp-up and contended atomics:
-     * going from fixed 64 KiB chunks to these made Qwen2-0.5B Q8_0 decode about 25% faster.
+     * The smallest chunk of rows handed to a thread (about 16 KiB of weights). Decode streams the
+     * weights from memory and each chunk start costs a hardware-prefetch ramp-up, so chunks are
+     * guided ({@link Parallel#forRangeGuided}): long at first, this short only at the end, where
+     * they keep one core from waiting for the other.
      */
-    private int grain() {
-        long target = Math.max(64 * 1024, byteSize() / (4L * Parallel.shared().threads()));
-        return (int) Math.max(1, Math.min(rows, target / Math.max(1, rowBytes)));
+    private int minGrain() {
+        return (int) Math.max(1, Math.min(rows, (16 * 1024) / Math.max(1, rowBytes)));
     }
 
     /** {@code y[yOff + r] = Σ_c W[r, c]·x[xOff + c]} for every row r: one token. */
     public void matvec(float[] x, int xOff, float[] y, int yOff) {
         checkX(x, xOff, 1);
         float[] prep = prepare(x, xOff);
-        Parallel.range(rows, grain(), (r0, r1) -> dotRows(x, xOff, prep, y, yOff, r0, r1));
+        Parallel.rangeGuided(rows, minGrain(), (r0, r1) -> dotRows(x, xOff, prep, y, yOff, r0, r1));
     }
 
     /**
      * Several matvecs over the same input in one parallel region (q/k/v, gate/up): one hand-off
      * instead of one per matrix, which matters when decode runs hundreds of regions per token.
-     * {@code ys[i][r] = ms[i] row r · x[xOff ..]}.
+     * {@code ys[i][r] = ms[i] row r · x[xOff ..]}. The matrices' rows are one range (a chunk may
+     * span the end of one matrix and the start of the next).
      */
     public static void matvec(WeightMatrix[] ms, float[] x, int xOff, float[][] ys) {
-        int tasks = 0;
         int[] first = new int[ms.length + 1];
         float[][] preps = new float[ms.length][];
+        int minGrain = Integer.MAX_VALUE;
         for (int i = 0; i < ms.length; i++) {
             ms[i].checkX(x, xOff, 1);
             preps[i] = ms[i].prepare(x, xOff);
-            first[i] = tasks;
-            tasks += (ms[i].rows + ms[i].grain() - 1) / ms[i].grain();
+            first[i + 1] = first[i] + ms[i].rows;
+            minGrain = Math.min(minGrain, ms[i].minGrain());
         }
-        first[ms.length] = tasks;
-        Parallel.range(tasks, 1, (t0, t1) -> {
-            for (int t = t0; t < t1; t++) {
-                int i = 0;
-                while (first[i + 1] <= t) i++;
-                WeightMatrix m = ms[i];
-                int g = m.grain(), r0 = (t - first[i]) * g;
-                m.dotRows(x, xOff, preps[i], ys[i], 0, r0, Math.min(m.rows, r0 + g));
+        Parallel.rangeGuided(first[ms.length], minGrain, (a, b) -> {
+            for (int i = 0; i < ms.length; i++) {
+                int r0 = Math.max(a, first[i]) - first[i], r1 = Math.min(b, first[i + 1]) - first[i];
+                if (r0 < r1) ms[i].dotRows(x, xOff, preps[i], ys[i], 0, r0, r1);
             }
         });
     }
@@ -177,7 +173,7 @@ public abstract class WeightMatrix {
             for (int t = 0; t < tokens; t++) {
                 int tt = t;
                 float[] prep = prepare(x, t * cols);
-                Parallel.range(rows, grain(), (r0, r1) -> dotRows(x, tt * cols, prep, y, tt * rows, r0, r1));
+                Parallel.rangeGuided(rows, minGrain(), (r0, r1) -> dotRows(x, tt * cols, prep, y, tt * rows, r0, r1));
             }
             return;
         }
