@@ -71,24 +71,24 @@ public final class Parallel {
             this.body = body; this.n = n; this.grain = grain; this.guidedParts = guidedParts;
         }
 
-        /** Claims the next chunk; returns its start (its end is {@code start + size[0]}), or n when none is left. */
-        private int claim(int[] size) {
-            if (guidedParts == 0) {
-                size[0] = grain;
-                return Math.min(n, next.getAndAdd(grain));
-            }
+        /** Items in the chunk that starts at {@code start}: grain, or for guided regions a share of what is left. */
+        private int chunkSize(int start) {
+            return guidedParts == 0 ? grain : Math.max(grain, (n - start) / guidedParts);
+        }
+
+        /** Claims the next chunk and returns its start, or n when none is left. */
+        private int claim() {
+            if (guidedParts == 0) return Math.min(n, next.getAndAdd(grain));
             while (true) {
                 int cur = next.get();
                 if (cur >= n) return n;
-                int s = Math.max(grain, (n - cur) / guidedParts);
-                if (next.compareAndSet(cur, cur + s)) { size[0] = s; return cur; }
+                if (next.compareAndSet(cur, cur + chunkSize(cur))) return cur;
             }
         }
 
         void work() {
-            int[] size = new int[1];
-            for (int start; (start = claim(size)) < n; ) {
-                int end = Math.min(n, start + size[0]);
+            for (int start; (start = claim()) < n; ) {
+                int end = Math.min(n, start + chunkSize(start));
                 try {
                     if (failure == null) body.run(start, end);
                 } catch (Throwable t) {

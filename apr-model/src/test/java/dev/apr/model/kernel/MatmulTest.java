@@ -19,15 +19,7 @@ class MatmulTest {
      */
     @Test
     void packedBPathMatchesNaive() {
-        int threads = Parallel.shared().threads();
-        try {
-            for (int t : new int[] {1, 2}) {
-                Parallel.setThreads(t);
-                check(new int[][] {{300, 700, 300}});
-            }
-        } finally {
-            Parallel.setThreads(threads);
-        }
+        ParallelTest.withThreads(new int[] {1, 2}, () -> check(new int[][] {{300, 700, 300}}));
     }
 
     /** x · Wᵀ with W given row-major [n, k]: full panels, a short last panel (n % 64), row tails, K blocks, strides. */

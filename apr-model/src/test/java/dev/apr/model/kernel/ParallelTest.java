@@ -14,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ParallelTest {
 
-    /** Runs body with a shared pool of each thread count, restoring the original pool. */
-    private static void withThreads(int[] counts, Runnable body) {
+    /** Runs body with a shared pool of each thread count, restoring the original pool (also used by MatmulTest). */
+    static void withThreads(int[] counts, Runnable body) {
         int before = Parallel.shared().threads();
         try {
             for (int t : counts) {
