@@ -7,6 +7,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -250,55 +251,94 @@ final class QuantMatrices {
 
         /*
          * Σ (d·sc·q − dmin·m)·x over a sub-block = d·sc·Σ q·x − dmin·m·Σx: the sums of x are
-         * prepared once per matvec, so the mins cost scalar work per sub-block, not vector work per
-         * weight; each sub-block's Σ q·x is scaled by one FMA into an accumulator that is reduced
-         * once per row. High nibbles are used in place (q & 0xF0) against x/16. (Rows in pairs,
-         * as Q5_0 does, measured no faster here.)
+         * prepared once per matvec, so the mins cost one vector FMA per super-block, not vector
+         * work per weight. The 8 scales and 8 mins are unpacked together, one per lane of a
+         * 16-lane vector (two shuffles, variable shifts and masks: the scalar unpacking was a
+         * quarter of the kernel's time). Each sub-block's Σ q·x is scaled by one FMA into one of
+         * two accumulators (low and high nibbles: two dependency chains), reduced once per row.
+         * High nibbles are used in place (q & 0xF0) against x/16. (Rows in pairs, as Q5_0 does,
+         * measured no faster here; broadcasting each scale from its register lane by a shuffle
+         * measured slower than storing the vector and broadcasting from memory.)
          */
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
             dotRows(x, xOff, prepare(x, xOff), y, yOff, r0, r1);
         }
 
-        /** x with the high-nibble halves / 16, then the sub-block sums of x. */
+        /**
+         * x with the high-nibble halves / 16, then 16 floats per super-block: 8 zeros (against
+         * the scales' lanes) and the 8 sub-block sums of x (against the mins' lanes).
+         */
         @Override float[] prepare(float[] x, int xOff) {
-            return VECTOR_QUANTS ? prepared(x, xOff, cols, 32, 1f) : null;
+            if (!VECTOR_QUANTS) return null;
+            float[] p = prepared(x, xOff, cols, 32, 1f), q = new float[cols + cols / 16];
+            System.arraycopy(p, 0, q, 0, cols);
+            for (int b = 0; b < cols / 256; b++) System.arraycopy(p, cols + 8 * b, q, cols + 16 * b + 8, 8);
+            return q;
         }
 
         @Override void dotRows(float[] x, int xOff, float[] xp, float[] y, int yOff, int r0, int r1) {
             if (!VECTOR_QUANTS) { scalarDotRows(this, x, xOff, y, yOff, r0, r1); return; }
             int nb = cols / 256;
-            float[] ds = new float[8];
+            float[] ds = new float[16];
             byte[] q = new byte[(int) rowBytes];
             for (int r = r0; r < r1; r++) {
                 MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, q, 0, q.length);
-                FloatVector acc = FloatVector.zero(S);
-                float corr = 0;
+                FloatVector acc0 = FloatVector.zero(S), acc1 = acc0, mins = acc0;
+                float scalarMins = 0;
                 for (int b = 0; b < nb; b++) {
-                    corr += scales(q, 144 * b, xp, cols + 8 * b, ds);
-                    for (int c = 0; c < 4; c++)
-                        acc = chunk(q, 144 * b + 16 + 32 * c, xp, 256 * b + 64 * c, ds[2 * c], ds[2 * c + 1], acc);
+                    int bo = 144 * b;
+                    if (L == 16) {
+                        FloatVector sm = scalesAndMins(q, bo);
+                        sm.intoArray(ds, 0);
+                        mins = sm.fma(FloatVector.fromArray(S, xp, cols + 16 * b), mins);
+                    } else {
+                        scalarMins += scales(q, bo, xp, cols + 16 * b + 8, ds);
+                    }
+                    for (int c = 0; c < 4; c++) {
+                        int o = bo + 16 + 32 * c, xo = 256 * b + 64 * c;
+                        FloatVector lo = FloatVector.zero(S), hi = lo;
+                        for (int s = 0; s < 32; s += L) {
+                            IntVector v = ints(q, o + s);
+                            lo = toFloat(v.and(15)).fma(FloatVector.fromArray(S, xp, xo + s), lo);
+                            hi = toFloat(v.and(0xF0)).fma(FloatVector.fromArray(S, xp, xo + 32 + s), hi);
+                        }
+                        acc0 = lo.fma(FloatVector.broadcast(S, ds[2 * c]), acc0);
+                        acc1 = hi.fma(FloatVector.broadcast(S, ds[2 * c + 1]), acc1);
+                    }
                 }
-                y[yOff + r] = acc.reduceLanes(VectorOperators.ADD) - corr;
+                y[yOff + r] = acc0.add(acc1).sub(mins).reduceLanes(VectorOperators.ADD) - scalarMins;
             }
         }
 
-        /**
-         * acc + d1·Σ lo·x + d2·Σ hi·x over the 32 bytes at o: low nibbles are elements xo.. of one
-         * sub-block, high nibbles elements xo+32.. of the next (xp: x with those divided by 16).
-         */
-        private static FloatVector chunk(byte[] q, int o, float[] xp, int xo, float d1, float d2, FloatVector acc) {
-            FloatVector lo = FloatVector.zero(S), hi = lo;
-            for (int s = 0; s < 32; s += L) {
-                IntVector v = ints(q, o + s);
-                lo = toFloat(v.and(15)).fma(FloatVector.fromArray(S, xp, xo + s), lo);
-                hi = toFloat(v.and(0xF0)).fma(FloatVector.fromArray(S, xp, xo + 32 + s), hi);
-            }
-            return hi.fma(FloatVector.broadcast(S, d2), lo.fma(FloatVector.broadcast(S, d1), acc));
+        // get_scale_min_k4 lane-wise (16 lanes): lanes 0-7 scale j, lanes 8-15 min j of the
+        // 12 bytes k[0..12): j < 4: scale k[j] & 63, min k[j+4] & 63; j ≥ 4: scale
+        // (k[j+4] & 0xF) | (k[j-4] >> 6) << 4, min (k[j+4] >> 4) | (k[j] >> 6) << 4.
+        private static final VectorShuffle<Integer> LOW_BYTE = L != 16 ? null : VectorShuffle.fromArray(IS,
+                new int[] {0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11}, 0);
+        private static final VectorShuffle<Integer> HIGH_BYTE = L != 16 ? null : VectorShuffle.fromArray(IS,
+                new int[] {0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7}, 0);
+        private static final IntVector LOW_SHIFT = L != 16 ? null : IntVector.fromArray(IS,
+                new int[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4}, 0);
+        private static final IntVector LOW_MASK = L != 16 ? null : IntVector.fromArray(IS,
+                new int[] {63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15}, 0);
+        private static final IntVector HIGH_MASK = L != 16 ? null : IntVector.fromArray(IS,
+                new int[] {0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30, 0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30}, 0);
+        private static final VectorMask<Float> MIN_LANES = L != 16 ? null : VectorMask.fromLong(S, 0xFF00L);
+
+        /** d·scale_j in lanes 0-7 and dmin·min_j in lanes 8-15 of the super-block at bo (needs L = 16). */
+        private static FloatVector scalesAndMins(byte[] q, int bo) {
+            float d = Float.float16ToFloat((short) SHORT_AT.get(q, bo));
+            float dmin = Float.float16ToFloat((short) SHORT_AT.get(q, bo + 2));
+            // 16 bytes from bo + 4: the 12 scale bytes and 4 quant bytes that no lane selects
+            IntVector k = (IntVector) ByteVector.fromArray(BS, q, bo + 4).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            IntVector low = k.rearrange(LOW_BYTE).lanewise(VectorOperators.LSHR, LOW_SHIFT).and(LOW_MASK);
+            IntVector high = k.rearrange(HIGH_BYTE).lanewise(VectorOperators.LSHR, 2).and(HIGH_MASK);
+            return toFloat(low.or(high)).mul(FloatVector.broadcast(S, d).blend(dmin, MIN_LANES));
         }
 
         /**
-         * Writes d·scale of the 8 sub-blocks of the super-block at bo to ds and returns the
-         * dmin·min part of its dot product, Σ_j dmin·m_j·xs[xsOff + j] (get_scale_min_k4).
+         * The same for 8-lane machines, in scalar code: writes d·scale of the 8 sub-blocks to ds
+         * and returns Σ_j dmin·m_j·xs[xsOff + j].
          */
         private static float scales(byte[] q, int bo, float[] xs, int xsOff, float[] ds) {
             float d = Float.float16ToFloat((short) SHORT_AT.get(q, bo));
