@@ -330,7 +330,7 @@ final class QuantMatrices {
             float d = Float.float16ToFloat((short) SHORT_AT.get(q, bo));
             float dmin = Float.float16ToFloat((short) SHORT_AT.get(q, bo + 2));
             // 16 bytes from bo + 4: the 12 scale bytes and 4 quant bytes that no lane selects
-            IntVector k = (IntVector) ByteVector.fromArray(BS, q, bo + 4).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            IntVector k = ints(q, bo + 4).and(0xFF);
             IntVector low = k.rearrange(LOW_BYTE).lanewise(VectorOperators.LSHR, LOW_SHIFT).and(LOW_MASK);
             IntVector high = k.rearrange(HIGH_BYTE).lanewise(VectorOperators.LSHR, 2).and(HIGH_MASK);
             return toFloat(low.or(high)).mul(FloatVector.broadcast(S, d).blend(dmin, MIN_LANES));
