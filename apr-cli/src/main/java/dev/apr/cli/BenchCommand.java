@@ -36,6 +36,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "kernel threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--warmup-seconds", defaultValue = "30",
+            description = "longest untimed warm-up: the tests repeat until a run is no faster than the best before it (default 30)")
+    double warmupSeconds;
+
     @Option(names = "--json", description = "print the results as JSON on stdout")
     boolean json;
 
@@ -43,6 +47,8 @@ public final class BenchCommand implements Callable<Integer> {
         if (prompt < 0 || gen < 0 || reps < 1)
             throw new dev.apr.format.AprException("BAD_OPTION", dev.apr.format.AprException.USAGE,
                     "-p and -n must be >= 0 and -r >= 1, got -p " + prompt + " -n " + gen + " -r " + reps);
+        if (!(warmupSeconds >= 0))
+            throw new dev.apr.format.AprException("BAD_OPTION", dev.apr.format.AprException.USAGE, "--warmup-seconds: expected >= 0, got " + warmupSeconds);
         if (threads != null) {
             if (threads < 1) throw new dev.apr.format.AprException("BAD_OPTION", dev.apr.format.AprException.USAGE, "--threads: expected >= 1, got " + threads);
             Parallel.setThreads(threads);
@@ -51,7 +57,9 @@ public final class BenchCommand implements Callable<Integer> {
         try (ModelSource src = ModelSource.resolveSource(source)) {
             Transformer model = Transformer.load(src.file(), src.config());
             int n = Parallel.shared().threads();
-            Bench.warmUp(model, Math.min(prompt, 16), Math.min(gen, 4));
+            long w0 = System.nanoTime();
+            int warmupRuns = Bench.warmUp(model, prompt, gen, warmupSeconds);
+            double warmupTook = (System.nanoTime() - w0) / 1e9;
             List<Bench.Result> results = new ArrayList<>();
             if (prompt > 0) results.add(Bench.prefill(model, prompt, reps));
             if (gen > 0) results.add(Bench.decode(model, gen, reps));
@@ -62,6 +70,7 @@ public final class BenchCommand implements Callable<Integer> {
                 o.put("params", src.config().parameterCount());
                 o.put("weight_bytes_per_token", bytes);
                 o.put("threads", n);
+                o.put("warmup_runs", warmupRuns);
                 List<Map<String, Object>> rs = new ArrayList<>();
                 for (Bench.Result r : results) {
                     Map<String, Object> m = new LinkedHashMap<>();
@@ -77,6 +86,7 @@ public final class BenchCommand implements Callable<Integer> {
             } else {
                 out.printf(Locale.ROOT, "model %s: %.1fM params, %.1f MiB of weights per token, %d threads%n",
                         source, src.config().parameterCount() / 1e6, bytes / 1048576.0, n);
+                out.printf(Locale.ROOT, "warm-up: %d untimed runs of the tests, %.1f s%n", warmupRuns, warmupTook);
                 out.printf(Locale.ROOT, "| %-6s | %12s | %-32s | %14s |%n", "test", "t/s (median)", "runs t/s", "t/s per cpu*");
                 for (Bench.Result r : results) {
                     StringBuilder runs = new StringBuilder();

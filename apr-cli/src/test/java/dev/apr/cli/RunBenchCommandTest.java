@@ -84,7 +84,7 @@ class RunBenchCommandTest {
 
     @Test
     void benchRandomPresetReportsPrefillAndDecode() {
-        Out o = run("bench", "random:qwen2-tiny:q8_0", "-p", "8", "-n", "4", "-r", "1", "--json");
+        Out o = run("bench", "random:qwen2-tiny:q8_0", "-p", "8", "-n", "4", "-r", "1", "--warmup-seconds", "2", "--json");
         assertEquals(0, o.code(), o.err());
         Map<String, Object> j = json(o.out());
         List<?> results = (List<?>) j.get("results");
@@ -95,6 +95,7 @@ class RunBenchCommandTest {
         assertTrue(((Number) pp.get("median_tokens_per_second")).doubleValue() > 0);
         assertTrue(((Number) tg.get("median_tokens_per_second")).doubleValue() > 0);
         assertEquals(ModelConfig.preset("qwen2-tiny").parameterCount(), ((Number) j.get("params")).longValue());
+        assertTrue(((Number) j.get("warmup_runs")).intValue() >= 1, o.out());
     }
 
     @Test

@@ -1,13 +1,15 @@
 package dev.apr.model;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 
 /**
  * llama-bench style speed tests: {@code pp N} runs an N-token prompt in one batch from an empty
  * cache, {@code tg N} decodes N tokens one at a time from an empty cache. Each is repeated and
- * reported as tokens per second (median and every repetition), after one untimed warm-up
- * that lets the JIT compile the kernels.
+ * reported as tokens per second (median and every repetition), after an untimed warm-up
+ * that lets the JIT compile the kernels ({@link #warmUp}).
  */
 public final class Bench {
     private Bench() {}
@@ -32,12 +34,39 @@ public final class Bench {
         }
     }
 
-    /** Runs the model once on a few tokens in both modes so the timed runs see compiled code. */
-    public static void warmUp(Transformer m, int prompt, int gen) {
+    /**
+     * Untimed warm-up, as llama-bench does before its timed runs, but repeated until the JIT has
+     * compiled the kernels: one warm-up run is the prefill test plus the decode test, and runs
+     * repeat until one is no faster than the best before it ({@link #settled}), or maxSeconds have
+     * passed (after at least one run). On a 2-core machine the JIT's compiler threads compete with
+     * the kernels, so a fixed short warm-up left the first timed repetitions up to 40 % slow.
+     *
+     * @return the number of warm-up runs
+     */
+    public static int warmUp(Transformer m, int prompt, int gen, double maxSeconds) {
         Random r = new Random(1);
-        Transformer.State s = m.newState(Math.max(1, prompt) + gen + 1);
-        if (prompt > 0) m.forward(s, tokens(r, m, prompt), false);
-        for (int i = 0; i < gen; i++) m.forward(s, tokens(r, m, 1), false);
+        long end = System.nanoTime() + (long) (maxSeconds * 1e9);
+        List<Double> seconds = new ArrayList<>();
+        do {
+            long t0 = System.nanoTime();
+            if (prompt > 0) m.forward(m.newState(prompt), tokens(r, m, prompt), false);
+            Transformer.State s = m.newState(Math.max(1, gen));
+            for (int i = 0; i < gen; i++) m.forward(s, tokens(r, m, 1), false);
+            seconds.add((System.nanoTime() - t0) / 1e9);
+        } while (!settled(seconds) && System.nanoTime() < end);
+        return seconds.size();
+    }
+
+    /**
+     * Whether warm-up runs taking these times (in order) have settled: at least three runs, and
+     * the last no more than 3 % faster than the fastest before it.
+     */
+    static boolean settled(List<Double> seconds) {
+        int n = seconds.size();
+        if (n < 3) return false;
+        double best = Double.MAX_VALUE;
+        for (int i = 0; i < n - 1; i++) best = Math.min(best, seconds.get(i));
+        return seconds.get(n - 1) > best * 0.97;
     }
 
     public static Result prefill(Transformer m, int tokens, int reps) {
