@@ -2,6 +2,7 @@ package dev.apr.model;
 
 import dev.apr.format.DType;
 import dev.apr.format.Floats;
+import dev.apr.model.kernel.Parallel;
 import dev.apr.model.kernel.WeightMatrix;
 import org.junit.jupiter.api.Test;
 
@@ -108,6 +109,31 @@ class WeightMatrixTest {
                     assertEquals(deq[i * cols + c], w[c], Math.abs(deq[i * cols + c]) * 2e-7f, t + " row " + i + " col " + c);
             }
             checkProducts(t.toString(), m, deq, rows, cols, tokens, r);
+        }
+    }
+
+    /**
+     * Prefill dequantizes 16-row panels and takes the tokens in blocks of about 128 Ki floats of
+     * activations: with 8192 columns a block is 16 tokens, so 37 tokens are blocks of 16, 16 and 5,
+     * and 37 rows are panels of 16, 16 and 5 (a last tile of 1 row) — every (token, row) product
+     * still equals the exact dot product, on 1 and 2 threads.
+     */
+    @Test
+    void prefillOverSeveralPanelsAndTokenBlocks() {
+        Random r = new Random(12);
+        int rows = 37, cols = 8192, tokens = 37;
+        byte[] raw = QuantTestBlocks.randomBlocks(DType.Q8_0, rows, cols, r);
+        WeightMatrix m = matrix(DType.Q8_0, raw, rows, cols);
+        float[] deq = new float[rows * cols];
+        QuantTestBlocks.dequant(DType.Q8_0, raw, 0, rows * cols, deq, 0);
+        int before = Parallel.shared().threads();
+        try {
+            for (int threads = 1; threads <= 2; threads++) {
+                Parallel.setThreads(threads);
+                checkProducts("Q8_0 on " + threads + " threads", m, deq, rows, cols, tokens, r);
+            }
+        } finally {
+            Parallel.setThreads(before);
         }
     }
 

@@ -21,7 +21,7 @@ import java.nio.ByteOrder;
  *
  * <ul>
  *   <li>{@link #matvec} — decode: one token, rows split over the shared pool;</li>
- *   <li>{@link #matmul} — prefill: T tokens; a tile of 4 rows is dequantized once into a small
+ *   <li>{@link #matmul} — prefill: T tokens; a panel of 16 rows is dequantized once into a small
  *       per-thread buffer and reused by a register-blocked 4×4 kernel across all tokens;</li>
  *   <li>{@link #row} — one row as floats (embedding lookup).</li>
  * </ul>
@@ -177,36 +177,50 @@ public abstract class WeightMatrix {
             }
             return;
         }
-        int tiles = (rows + 3) / 4;
+        // Panels of 16 rows are dequantized once into a per-thread buffer; tokens go in blocks
+        // whose activations fit in L2 (~512 KiB) next to the panel, so a wide matrix (ffn_down:
+        // 4864 columns, 128 tokens = 2.5 MB of activations) does not stream every token from L3
+        // once per 4 rows. Each 4-row tile of the panel meets each block of tokens 4 at a time.
+        int panels = (rows + PANEL - 1) / PANEL;
+        int tokenBlock = Math.max(4, (TOKEN_BLOCK_FLOATS / cols) & ~3);
         int threads = Parallel.shared().threads();
-        int grain = Math.max(1, Math.min(8, tiles / (4 * threads)));
-        Parallel.range(tiles, grain, (t0, t1) -> {
+        int grain = Math.max(1, Math.min(2, panels / (4 * threads)));
+        Parallel.range(panels, grain, (p0, p1) -> {
             float[] w = SCRATCH.get();
-            if (w.length < 4 * cols) SCRATCH.set(w = new float[4 * cols]);
+            if (w.length < PANEL * cols) SCRATCH.set(w = new float[PANEL * cols]);
             float[] out = new float[16];
-            for (int tile = t0; tile < t1; tile++) {
-                int r = tile * 4, nr = Math.min(4, rows - r);
-                for (int i = 0; i < nr; i++) row(r + i, w, i * cols);
-                tileTimesTokens(w, nr, x, tokens, y, r, out);
+            for (int panel = p0; panel < p1; panel++) {
+                int r0 = panel * PANEL, nr = Math.min(PANEL, rows - r0);
+                for (int i = 0; i < nr; i++) row(r0 + i, w, i * cols);
+                for (int t0 = 0; t0 < tokens; t0 += tokenBlock) {
+                    int t1 = Math.min(tokens, t0 + tokenBlock);
+                    for (int i = 0; i < nr; i += 4)
+                        tileTimesTokens(w, i * cols, Math.min(4, nr - i), x, t0, t1, y, r0 + i, out);
+                }
             }
         });
     }
 
+    /** Rows dequantized together in prefill (4 register tiles of 4). */
+    private static final int PANEL = 16;
+    /** Activation floats per token block in prefill: 512 KiB, half of a Zen 4 / recent Intel L2. */
+    private static final int TOKEN_BLOCK_FLOATS = 128 * 1024;
+
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
-    /** y[t, r0 + i] = w_i · x_t for the nr (≤ 4) dequantized rows in w and every token t. */
-    private void tileTimesTokens(float[] w, int nr, float[] x, int tokens, float[] y, int r0, float[] out) {
+    /** y[t, r0 + i] = w_i · x_t for the nr (≤ 4) dequantized rows at w[wo..] and tokens t in [t0, t1). */
+    private void tileTimesTokens(float[] w, int wo, int nr, float[] x, int t0, int t1, float[] y, int r0, float[] out) {
         int k = cols, kv = k - k % L;
-        int t = 0;
+        int t = t0;
         if (nr == 4) {
-            for (; t + 4 <= tokens; t += 4) {
-                Dot.dot4x4(x, t * k, w, 0, k, kv, out);
+            for (; t + 4 <= t1; t += 4) {
+                Dot.dot4x4(x, t * k, w, wo, k, kv, out);
                 for (int a = 0; a < 4; a++)
                     for (int b = 0; b < 4; b++) y[(t + a) * rows + r0 + b] = out[a * 4 + b];
             }
         }
-        for (; t < tokens; t++)
-            for (int i = 0; i < nr; i++) y[t * rows + r0 + i] = Dot.dot(x, t * k, w, i * k, k);
+        for (; t < t1; t++)
+            for (int i = 0; i < nr; i++) y[t * rows + r0 + i] = Dot.dot(x, t * k, w, wo + i * k, k);
     }
 
     private void checkX(float[] x, int xOff, int tokens) {
