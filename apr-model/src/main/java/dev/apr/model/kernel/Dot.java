@@ -15,8 +15,12 @@ public final class Dot {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
 
-    /** out[r*4+s] = dot(A row r, B row s) for a full 4×4 tile, 16 vector accumulators. */
-    static void dot4x4(float[] a, int ao, float[] b, int bo, int k, int kv, float[] out) {
+    /**
+     * out[r*4+s] = dot(A row r, B row s) over n elements for a full 4×4 tile, 16 vector
+     * accumulators; rows of A and of B are {@code k} floats apart.
+     */
+    static void dot4x4(float[] a, int ao, float[] b, int bo, int k, int n, float[] out) {
+        int kv = n - n % L;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
@@ -42,7 +46,7 @@ public final class Dot {
         out[10] = c22.reduceLanes(VectorOperators.ADD); out[11] = c23.reduceLanes(VectorOperators.ADD);
         out[12] = c30.reduceLanes(VectorOperators.ADD); out[13] = c31.reduceLanes(VectorOperators.ADD);
         out[14] = c32.reduceLanes(VectorOperators.ADD); out[15] = c33.reduceLanes(VectorOperators.ADD);
-        for (int p = kv; p < k; p++) {
+        for (int p = kv; p < n; p++) {
             for (int r = 0; r < 4; r++)
                 for (int s = 0; s < 4; s++) out[r * 4 + s] += a[ao + r * k + p] * b[bo + s * k + p];
         }

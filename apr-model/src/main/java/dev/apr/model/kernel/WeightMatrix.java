@@ -208,18 +208,29 @@ public abstract class WeightMatrix {
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
+    /**
+     * Columns per pass of the 4×4 prefill kernel: 4 weight rows and 4 token rows of this many floats
+     * (32 KiB) stay in L1 while every block of 4 tokens passes over them; on longer rows (ffn_down,
+     * 4864 columns) both would otherwise stream from L2 at one load per multiply-add.
+     */
+    private static final int K_CHUNK = 1024;
+
     /** y[t, r0 + i] = w_i · x_t for the nr (≤ 4) dequantized rows at w[wo..] and tokens t in [t0, t1). */
     private void tileTimesTokens(float[] w, int wo, int nr, float[] x, int t0, int t1, float[] y, int r0, float[] out) {
-        int k = cols, kv = k - k % L;
-        int t = t0;
-        if (nr == 4) {
-            for (; t + 4 <= t1; t += 4) {
-                Dot.dot4x4(x, t * k, w, wo, k, kv, out);
+        int k = cols;
+        int t4 = nr == 4 ? t0 + (t1 - t0) / 4 * 4 : t0;   // tokens [t0, t4) go 4 at a time through dot4x4
+        for (int c0 = 0; c0 < k; c0 += K_CHUNK) {
+            int n = Math.min(K_CHUNK, k - c0);
+            for (int t = t0; t < t4; t += 4) {
+                Dot.dot4x4(x, t * k + c0, w, wo + c0, k, n, out);
                 for (int a = 0; a < 4; a++)
-                    for (int b = 0; b < 4; b++) y[(t + a) * rows + r0 + b] = out[a * 4 + b];
+                    for (int b = 0; b < 4; b++) {
+                        int i = (t + a) * rows + r0 + b;
+                        y[i] = c0 == 0 ? out[a * 4 + b] : y[i] + out[a * 4 + b];
+                    }
             }
         }
-        for (; t < t1; t++)
+        for (int t = t4; t < t1; t++)
             for (int i = 0; i < nr; i++) y[t * rows + r0 + i] = Dot.dot(x, t * k, w, wo + i * k, k);
     }
 
