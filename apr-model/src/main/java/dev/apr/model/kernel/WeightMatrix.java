@@ -203,7 +203,7 @@ public abstract class WeightMatrix {
 
     /** Rows dequantized together in prefill (4 register tiles of 4). */
     private static final int PANEL = 16;
-    /** Activation floats per token block in prefill: 512 KiB, half of a Zen 4 / recent Intel L2. */
+    /** Activation floats per token block in prefill: 512 KiB, half of a 1 MiB L2 (Zen 4 and 5). */
     private static final int TOKEN_BLOCK_FLOATS = 128 * 1024;
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
