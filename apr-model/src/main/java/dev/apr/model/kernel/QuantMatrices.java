@@ -284,16 +284,13 @@ final class QuantMatrices {
             for (int r = r0; r < r1; r++) {
                 MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, q, 0, q.length);
                 FloatVector acc0 = FloatVector.zero(S), acc1 = acc0, mins = acc0;
-                float scalarMins = 0;
                 for (int b = 0; b < nb; b++) {
                     int bo = 144 * b;
-                    if (L == 16) {
-                        FloatVector sm = scalesAndMins(q, bo);
-                        sm.intoArray(ds, 0);
-                        mins = sm.fma(FloatVector.fromArray(S, xp, cols + 16 * b), mins);
-                    } else {
-                        scalarMins += scales(q, bo, xp, cols + 16 * b + 8, ds);
-                    }
+                    // ds: d·scale_j then dmin·min_j; the mins meet the sub-block sums of x in one FMA pass
+                    if (L == 16) scalesAndMins(q, bo).intoArray(ds, 0);
+                    else scalesAndMins(data, r * rowBytes + bo, ds);
+                    for (int j = 0; j < 16; j += L)
+                        mins = FloatVector.fromArray(S, ds, j).fma(FloatVector.fromArray(S, xp, cols + 16 * b + j), mins);
                     for (int c = 0; c < 4; c++) {
                         int o = bo + 16 + 32 * c, xo = 256 * b + 64 * c;
                         FloatVector lo = FloatVector.zero(S), hi = lo;
@@ -306,7 +303,7 @@ final class QuantMatrices {
                         acc1 = hi.fma(FloatVector.broadcast(S, ds[2 * c + 1]), acc1);
                     }
                 }
-                y[yOff + r] = acc0.add(acc1).sub(mins).reduceLanes(VectorOperators.ADD) - scalarMins;
+                y[yOff + r] = acc0.add(acc1).sub(mins).reduceLanes(VectorOperators.ADD);
             }
         }
 
@@ -336,24 +333,15 @@ final class QuantMatrices {
             return toFloat(low.or(high)).mul(FloatVector.broadcast(S, d).blend(dmin, MIN_LANES));
         }
 
-        /**
-         * The same for 8-lane machines, in scalar code: writes d·scale of the 8 sub-blocks to ds
-         * and returns Σ_j dmin·m_j·xs[xsOff + j].
-         */
-        private static float scales(byte[] q, int bo, float[] xs, int xsOff, float[] ds) {
-            float d = Float.float16ToFloat((short) SHORT_AT.get(q, bo));
-            float dmin = Float.float16ToFloat((short) SHORT_AT.get(q, bo + 2));
-            int k = bo + 4;
-            float mins = 0;
-            for (int j = 0; j < 4; j++) {
-                ds[j] = d * (q[k + j] & 63);
-                mins += (q[k + j + 4] & 63) * xs[xsOff + j];
+        /** The same into ds[0..16) for 8-lane machines, through the scalar unpacker {@link #q4kScales}. */
+        private static void scalesAndMins(MemorySegment data, long bo, float[] ds) {
+            int[] sc = new int[8], mn = new int[8];
+            q4kScales(data, bo, sc, mn);
+            float d = f16(data, bo), dmin = f16(data, bo + 2);
+            for (int j = 0; j < 8; j++) {
+                ds[j] = d * sc[j];
+                ds[8 + j] = dmin * mn[j];
             }
-            for (int j = 4; j < 8; j++) {
-                ds[j] = d * ((q[k + j + 4] & 0xF) | ((q[k + j - 4] & 0xff) >>> 6) << 4);
-                mins += (((q[k + j + 4] & 0xff) >>> 4) | ((q[k + j] & 0xff) >>> 6) << 4) * xs[xsOff + j];
-            }
-            return dmin * mins;
         }
 
         @Override public void row(int r, float[] dst, int off) {
