@@ -176,11 +176,7 @@ public final class Transformer {
             // attention block
             for (int t = 0; t < T; t++) Ops.rmsnorm(xn, t * E, x, t * E, l.attnNorm, E, eps);
             if (T == 1) WeightMatrix.matvec(new WeightMatrix[] {l.wq, l.wk, l.wv}, xn, 0, new float[][] {q, k, v});
-            else {
-                linear(l.wq, xn, T, q);
-                linear(l.wk, xn, T, k);
-                linear(l.wv, xn, T, v);
-            }
+            else WeightMatrix.matmul(new WeightMatrix[] {l.wq, l.wk, l.wv}, xn, T, new float[][] {q, k, v});
             for (int t = 0; t < T; t++) {
                 if (l.bq != null) {
                     Ops.add(q, t * Q, l.bq, 0, Q);
@@ -199,10 +195,7 @@ public final class Transformer {
             // MLP block (SwiGLU)
             for (int t = 0; t < T; t++) Ops.rmsnorm(xn, t * E, x, t * E, l.ffnNorm, E, eps);
             if (T == 1) WeightMatrix.matvec(new WeightMatrix[] {l.gate, l.up}, xn, 0, new float[][] {gate, up});
-            else {
-                linear(l.gate, xn, T, gate);
-                linear(l.up, xn, T, up);
-            }
+            else WeightMatrix.matmul(new WeightMatrix[] {l.gate, l.up}, xn, T, new float[][] {gate, up});
             Ops.siluMul(gate, 0, up, 0, T * F);
             linear(l.down, gate, T, proj);
             Ops.add(x, 0, proj, 0, T * E);

@@ -55,6 +55,21 @@ class TransformerTest {
         }
     }
 
+    /**
+     * A prompt of 100 tokens goes through the outer-product prefill (a full block of vector lanes
+     * and a padded one), with the q/k/v and gate/up products grouped: still the reference logits.
+     */
+    @Test
+    void longPromptLogitsMatchDoubleReference() {
+        var w = ReferenceModel.randomWeights(QWEN, 7);
+        int[] tokens = new java.util.Random(7).ints(100, 0, QWEN.vocabSize()).toArray();
+        try (var f = file(QWEN, w, DType.F32)) {
+            Transformer m = Transformer.load(f, QWEN);
+            float[] got = m.forward(m.newState(128), tokens, true);
+            assertLogits(new ReferenceModel(QWEN, w).logits(tokens), got, QWEN.vocabSize(), 1e-4, "qwen2, 100 tokens");
+        }
+    }
+
     @Test
     void prefillAndIncrementalDecodeGiveTheSameLogits() {
         var w = ReferenceModel.randomWeights(QWEN, 3);

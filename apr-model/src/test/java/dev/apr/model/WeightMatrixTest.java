@@ -13,6 +13,8 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Each in-place kernel against hand-computed blocks (spec §3) and against dequantize-then-dot. */
 class WeightMatrixTest {
@@ -113,8 +115,9 @@ class WeightMatrixTest {
     }
 
     /**
-     * Prefill dequantizes 16-row panels and takes the tokens in blocks of about 128 Ki floats of
-     * activations: with 8192 columns a block is 16 tokens, so 37 tokens are blocks of 16, 16 and 5,
+     * A prompt shorter than one block of vector lanes (64 tokens with AVX-512) goes through the
+     * dot-product prefill: it dequantizes 16-row panels and takes the tokens in blocks of about 128 Ki
+     * floats of activations: with 8192 columns a block is 16 tokens, so 37 tokens are blocks of 16, 16 and 5,
      * and 37 rows are panels of 16, 16 and 5 (a last tile of 1 row) — every (token, row) product
      * still equals the exact dot product, on 1 and 2 threads.
      */
@@ -135,6 +138,74 @@ class WeightMatrixTest {
         } finally {
             Parallel.setThreads(before);
         }
+    }
+
+    /**
+     * Longer prompts go through the outer-product prefill (tokens across the vector lanes): 45 rows
+     * are a 32-row panel and a 13-row one (whose last 4-row tile has one real row); 148 tokens are two
+     * full blocks of 64 and a half-width one of 20, 104 tokens a full block and a padded one of 40
+     * (AVX-512; with AVX2 blocks of 32); 800 columns are six 128-column chunks and a short one.
+     * Every (token, row) product equals the exact dot product, for every weight type, on 1 and 2 threads.
+     */
+    @Test
+    void prefillWithTokensAcrossVectorLanes() {
+        Random r = new Random(15);
+        int rows = 45;
+        int before = Parallel.shared().threads();
+        try {
+            for (DType t : new DType[] {DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q5_0, DType.Q4_K, DType.Q6_K}) {
+                int cols = t == DType.Q4_K || t == DType.Q6_K ? 768 : 800;
+                byte[] raw = floatOrQuantBlocks(t, rows, cols, r);
+                WeightMatrix m = matrix(t, raw, rows, cols);
+                float[] deq = new float[rows * cols];
+                for (int i = 0; i < rows; i++) m.row(i, deq, i * cols);
+                for (int threads = 1; threads <= 2; threads++) {
+                    Parallel.setThreads(threads);
+                    for (int tokens : new int[] {148, 104})
+                        checkProducts(t + ", " + tokens + " tokens on " + threads + " threads", m, deq, rows, cols, tokens, r);
+                }
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    /** q/k/v prefill in one call (one transposition, one parallel region) equals each matrix alone. */
+    @Test
+    void prefillOverSeveralMatricesEqualsEachAlone() {
+        Random r = new Random(22);
+        int cols = 512, tokens = 100;
+        DType[] types = {DType.Q8_0, DType.Q4_K, DType.F16};
+        int[] rows = {70, 3, 33};
+        WeightMatrix[] ms = new WeightMatrix[types.length];
+        for (int i = 0; i < ms.length; i++) ms[i] = matrix(types[i], floatOrQuantBlocks(types[i], rows[i], cols, r), rows[i], cols);
+        float[] x = new float[tokens * cols];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        float[][] ys = new float[ms.length][];
+        for (int i = 0; i < ms.length; i++) ys[i] = new float[tokens * rows[i]];
+        WeightMatrix.matmul(ms, x, tokens, ys);
+        for (int i = 0; i < ms.length; i++) {
+            float[] alone = new float[tokens * rows[i]];
+            ms[i].matmul(x, tokens, alone);
+            for (int j = 0; j < alone.length; j++)
+                assertEquals(Float.floatToIntBits(alone[j]), Float.floatToIntBits(ys[i][j]), types[i] + " matrix " + i + " element " + j);
+        }
+        float[][] wrong = {new float[tokens * rows[0]], new float[tokens * rows[1] - 1], new float[tokens * rows[2]]};
+        var e = assertThrows(IllegalArgumentException.class, () -> WeightMatrix.matmul(ms, x, tokens, wrong));
+        assertTrue(e.getMessage().contains("need " + tokens * rows[1]), e.getMessage());
+    }
+
+    /** Random small finite floats, or random valid quantized blocks. */
+    private static byte[] floatOrQuantBlocks(DType t, int rows, int cols, Random r) {
+        return switch (t) {
+            case F32, F16, BF16 -> {
+                byte[] b = new byte[(int) t.byteSize((long) rows * cols)];
+                r.nextBytes(b);
+                for (int i = t == DType.F32 ? 3 : 1; i < b.length; i += t == DType.F32 ? 4 : 2) b[i] &= 0x3f;
+                yield b;
+            }
+            default -> QuantTestBlocks.randomBlocks(t, rows, cols, r);
+        };
     }
 
     /**

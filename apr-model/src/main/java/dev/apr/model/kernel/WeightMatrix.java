@@ -21,8 +21,10 @@ import java.nio.ByteOrder;
  *
  * <ul>
  *   <li>{@link #matvec} — decode: one token, rows split over the shared pool;</li>
- *   <li>{@link #matmul} — prefill: T tokens; a panel of 16 rows is dequantized once into a small
- *       per-thread buffer and reused by a register-blocked 4×4 kernel across all tokens;</li>
+ *   <li>{@link #matmul} — prefill: T tokens; a panel of rows is dequantized once into a small
+ *       per-thread buffer and reused across all tokens: from one block of vector lanes of tokens
+ *       (64 with AVX-512) by {@link Prefill}'s outer-product kernel, tokens in the lanes; shorter
+ *       prompts by a 4×4 dot-product kernel;</li>
  *   <li>{@link #row} — one row as floats (embedding lookup).</li>
  * </ul>
  */
@@ -177,6 +179,7 @@ public abstract class WeightMatrix {
             }
             return;
         }
+        if (tokens >= Prefill.NT) { Prefill.matmul(new WeightMatrix[] {this}, x, tokens, new float[][] {y}); return; }
         // Panels of 16 rows are dequantized once into a per-thread buffer; tokens go in blocks
         // whose activations fit in L2 (~512 KiB) next to the panel, so a wide matrix (ffn_down:
         // 4864 columns, 128 tokens = 2.5 MB of activations) does not stream every token from L3
@@ -232,6 +235,22 @@ public abstract class WeightMatrix {
         }
         for (int t = t4; t < t1; t++)
             for (int i = 0; i < nr; i++) y[t * rows + r0 + i] = Dot.dot(x, t * k, w, wo + i * k, k);
+    }
+
+    /**
+     * Prefill of several matrices over the same input (q/k/v, gate/up): {@code ys[i] = x · ms[i]ᵀ},
+     * with one transposition of x and one parallel region for all of them.
+     */
+    public static void matmul(WeightMatrix[] ms, float[] x, int tokens, float[][] ys) {
+        for (int i = 0; i < ms.length; i++) {
+            ms[i].checkX(x, 0, tokens);
+            if (ms[i].cols != ms[0].cols)
+                throw new IllegalArgumentException(ms[i].name + ": columns: expected " + ms[0].cols + " like " + ms[0].name + ", got " + ms[i].cols);
+            if (ys[i].length < (long) tokens * ms[i].rows)
+                throw new IllegalArgumentException(ms[i].name + ": output holds " + ys[i].length + " floats, need " + (long) tokens * ms[i].rows);
+        }
+        if (tokens < Prefill.NT) { for (int i = 0; i < ms.length; i++) ms[i].matmul(x, tokens, ys[i]); return; }
+        Prefill.matmul(ms, x, tokens, ys);
     }
 
     private void checkX(float[] x, int xOff, int tokens) {
