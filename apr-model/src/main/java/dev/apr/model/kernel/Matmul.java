@@ -10,9 +10,12 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>One kernel serves forward and backward: A is read through two strides (so {@code dout^T}
  * needs no transposed copy), B is row-major with a leading dimension or,
- * through {@link #gemmBt}, a weight matrix read as its transpose; C is row-major. A is packed into a
- * small k-major buffer per block (so the micro-kernel reads it contiguously whatever its strides),
- * B is streamed from a cache-sized block [KC x NC] (copied into contiguous 64-column panels always for a
+ * through {@link #gemmBt}, a weight matrix read as its transpose; C is row-major. A row-major A is
+ * read in place by the micro-kernel (four row streams) whenever B is packed; otherwise A is packed into a
+ * small k-major buffer per block (a transposed A, a weight gradient's dYᵀ, 4 values per k at a time).
+ * Packing A cost 10–15 % on the narrow products (N = 256: each packed value meets only 512 FLOPs):
+ * Zen 5, one thread, train-bench shapes: head dX 146 → 166–169 GFLOP/s, head dW 124 → 141–145
+ * (the whole vocab-151936 step gains only ~2 %, within this machine's noise). B is streamed from a cache-sized block [KC x NC] (copied into contiguous 64-column panels always for a
  * transposed B, and for a row-major B when a task has more than one A panel to run over it: the latter made
  * training steps about 10% faster at vocab 8192, 3% at 151936,
  * measured with TrainBench on this 2-core Zen 4), and the micro-kernel keeps a 4 x 64 tile of C
@@ -24,6 +27,7 @@ public final class Matmul {
 
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
+    private static final VectorSpecies<Float> Q = FloatVector.SPECIES_128;   // MR floats: one row of a packed panel
     static final int MR = 4;            // rows of the micro-tile
     static final int NR = 4 * L;        // columns of the micro-tile (64 with AVX-512)
     // block sizes: the A panel MC x KC and the B block KC x NC stay in L2 (tunable for benchmarks)
@@ -35,6 +39,7 @@ public final class Matmul {
     private static final ThreadLocal<float[]> PACK_B = ThreadLocal.withInitial(() -> new float[KC * ((NC + NR - 1) / NR * NR)]);
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
     static final boolean PACK_B_ON = !Boolean.getBoolean("apr.gemm.nopackb");   // for benchmarks
+    static final boolean DIRECT_A = !Boolean.getBoolean("apr.gemm.packa");      // for benchmarks
 
     /**
      * {@code C(i,j) (+)= sum_k A(i,k) B(k,j)} where {@code A(i,k) = a[aOff + i*ars + k*acs]},
@@ -98,16 +103,24 @@ public final class Matmul {
         float[] ap = PACK.get(), bp = PACK_B.get(), tile = TILE.get();
         // row-major B is copied only when several A panels will read the copy; a transposed B always is
         boolean packB = bcs != 1 || (PACK_B_ON && i1 - i0 > MC);
+        // a row-major A is read in place by the micro-kernel (only a short last row tile is packed)
+        boolean directA = acs == 1 && packB && DIRECT_A;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 if (packB) packB(bp, kc, nc, b, bOff + pc * brs + jc * bcs, brs, bcs);
                 for (int ic = i0; ic < i1; ic += MC) {
-                    int mc = Math.min(MC, i1 - ic);
-                    pack(ap, mc, kc, a, aOff + ic * ars + pc * acs, ars, acs);
-                    if (packB) panelPacked(mc, nc, kc, ap, bp, tile, c, cOff + ic * ldc + jc, ldc);
-                    else panel(mc, nc, kc, ap, b, bOff + pc * brs + jc, brs, c, cOff + ic * ldc + jc, ldc);
+                    int mc = Math.min(MC, i1 - ic), aBlock = aOff + ic * ars + pc * acs;
+                    if (directA) {
+                        int full = mc - mc % MR;
+                        if (full < mc) pack(ap, mc - full, kc, a, aBlock + full * ars, ars, acs);
+                        panelPacked(mc, nc, kc, a, aBlock, ars, ap, bp, tile, c, cOff + ic * ldc + jc, ldc);
+                    } else {
+                        pack(ap, mc, kc, a, aBlock, ars, acs);
+                        if (packB) panelPacked(mc, nc, kc, null, 0, 0, ap, bp, tile, c, cOff + ic * ldc + jc, ldc);
+                        else panel(mc, nc, kc, ap, b, bOff + pc * brs + jc, brs, c, cOff + ic * ldc + jc, ldc);
+                    }
                 }
             }
         }
@@ -115,6 +128,17 @@ public final class Matmul {
 
     /** Packs A[mc x kc] into micro-panels of MR rows, k-major: ap[p*MR*kc + kk*MR + r]; short panels padded with 0. */
     private static void pack(float[] ap, int mc, int kc, float[] a, int off, int ars, int acs) {
+        if (ars == 1 && MR == Q.length()) {
+            // A given as its transpose (a weight gradient's dYᵀ): each k is a contiguous run of mc values,
+            // read once, 4 at a time into the 4 rows of a panel (row by row would touch a new page per k)
+            int full = mc - mc % MR;
+            for (int kk = 0; kk < kc; kk++) {
+                int src = off + kk * acs;
+                for (int p = 0; p < full; p += MR) FloatVector.fromArray(Q, a, src + p).intoArray(ap, p * kc + kk * MR);
+                for (int r = 0; full < mc && r < MR; r++) ap[full * kc + kk * MR + r] = full + r < mc ? a[src + full + r] : 0f;
+            }
+            return;
+        }
         for (int p = 0; p < mc; p += MR) {
             int base = p * kc;
             int rows = Math.min(MR, mc - p);
@@ -154,21 +178,25 @@ public final class Matmul {
     }
 
     /**
-     * C[mc x nc] += packed A · packed B. Full 4 x 64 tiles go straight to C; an edge tile (short of rows
-     * or columns, read from the zero padding of the packs) is computed into a scratch tile and its valid
-     * part added, so nothing outside C is written.
+     * C[mc x nc] += A · packed B, A packed (a == null) or read in place from its rows
+     * {@code a[aBlock + i*ars + k]} with only a short last row tile packed at the start of ap. Full
+     * 4 x 64 tiles go straight to C; an edge tile (short of rows or columns, read from the zero padding
+     * of the packs) is computed into a scratch tile and its valid part added, so nothing outside C is written.
      */
-    private static void panelPacked(int mc, int nc, int kc, float[] ap, float[] bp, float[] tile,
-                                    float[] c, int cOff, int ldc) {
+    private static void panelPacked(int mc, int nc, int kc, float[] a, int aBlock, int ars, float[] ap, float[] bp,
+                                    float[] tile, float[] c, int cOff, int ldc) {
         for (int j = 0; j < nc; j += NR) {
             int w = Math.min(NR, nc - j);
             for (int p = 0; p < mc; p += MR) {
                 int rows = Math.min(MR, mc - p);
+                boolean inPlace = a != null && rows == MR;
+                float[] src = inPlace ? a : ap;
+                int so = inPlace ? aBlock + p * ars : a != null ? 0 : p * kc, rs = inPlace ? ars : 1, ks = inPlace ? 1 : MR;
                 if (rows == MR && w == NR) {
-                    kernel4x4(kc, ap, p * kc, bp, j * kc, NR, c, cOff + p * ldc + j, ldc);
+                    kernel4x4(kc, src, so, rs, ks, bp, j * kc, NR, c, cOff + p * ldc + j, ldc);
                 } else {
                     java.util.Arrays.fill(tile, 0f);
-                    kernel4x4(kc, ap, p * kc, bp, j * kc, NR, tile, 0, NR);
+                    kernel4x4(kc, src, so, rs, ks, bp, j * kc, NR, tile, 0, NR);
                     for (int r = 0; r < rows; r++)
                         for (int col = 0; col < w; col++) c[cOff + (p + r) * ldc + j + col] += tile[r * NR + col];
                 }
@@ -181,7 +209,7 @@ public final class Matmul {
         int j = 0;
         for (; j + NR <= nc; j += NR) {
             int p = 0;
-            for (; p + MR <= mc; p += MR) kernel4x4(kc, ap, p * kc, b, bOff + j, ldb, c, cOff + p * ldc + j, ldc);
+            for (; p + MR <= mc; p += MR) kernel4x4(kc, ap, p * kc, 1, MR, b, bOff + j, ldb, c, cOff + p * ldc + j, ldc);
             for (; p < mc; p++) kernelRow(kc, ap, p - p % MR, p % MR, NR, b, bOff + j, ldb, c, cOff + p * ldc + j);
         }
         for (; j + L <= nc; j += L) {
@@ -197,10 +225,14 @@ public final class Matmul {
         }
     }
 
-    /** The 4 x 64 micro-kernel: 16 accumulators stay in registers across the whole k loop. */
-    private static void kernel4x4(int kc, float[] ap, int apOff, float[] b, int bOff, int ldb,
+    /**
+     * The 4 x 64 micro-kernel: 16 accumulators stay in registers across the whole k loop. Row r of A
+     * at step kk is {@code a[aOff + r*rs + kk*ks]}: a packed panel (rs 1, ks 4) or rows in place (rs = row stride, ks 1).
+     */
+    private static void kernel4x4(int kc, float[] ap, int aOff, int rs, int ks, float[] b, int bOff, int ldb,
                                   float[] c, int cOff, int ldc) {
         int c0 = cOff, c1 = cOff + ldc, c2 = cOff + 2 * ldc, c3 = cOff + 3 * ldc;
+        int r1 = rs, r2 = 2 * rs, r3 = 3 * rs;
         FloatVector a00 = FloatVector.fromArray(S, c, c0), a01 = FloatVector.fromArray(S, c, c0 + L),
                 a02 = FloatVector.fromArray(S, c, c0 + 2 * L), a03 = FloatVector.fromArray(S, c, c0 + 3 * L);
         FloatVector a10 = FloatVector.fromArray(S, c, c1), a11 = FloatVector.fromArray(S, c, c1 + L),
@@ -209,16 +241,16 @@ public final class Matmul {
                 a22 = FloatVector.fromArray(S, c, c2 + 2 * L), a23 = FloatVector.fromArray(S, c, c2 + 3 * L);
         FloatVector a30 = FloatVector.fromArray(S, c, c3), a31 = FloatVector.fromArray(S, c, c3 + L),
                 a32 = FloatVector.fromArray(S, c, c3 + 2 * L), a33 = FloatVector.fromArray(S, c, c3 + 3 * L);
-        for (int kk = 0, ak = apOff, bk = bOff; kk < kc; kk++, ak += MR, bk += ldb) {
+        for (int kk = 0, ak = aOff, bk = bOff; kk < kc; kk++, ak += ks, bk += ldb) {
             FloatVector b0 = FloatVector.fromArray(S, b, bk), b1 = FloatVector.fromArray(S, b, bk + L),
                     b2 = FloatVector.fromArray(S, b, bk + 2 * L), b3 = FloatVector.fromArray(S, b, bk + 3 * L);
             FloatVector x = FloatVector.broadcast(S, ap[ak]);
             a00 = x.fma(b0, a00); a01 = x.fma(b1, a01); a02 = x.fma(b2, a02); a03 = x.fma(b3, a03);
-            x = FloatVector.broadcast(S, ap[ak + 1]);
+            x = FloatVector.broadcast(S, ap[ak + r1]);
             a10 = x.fma(b0, a10); a11 = x.fma(b1, a11); a12 = x.fma(b2, a12); a13 = x.fma(b3, a13);
-            x = FloatVector.broadcast(S, ap[ak + 2]);
+            x = FloatVector.broadcast(S, ap[ak + r2]);
             a20 = x.fma(b0, a20); a21 = x.fma(b1, a21); a22 = x.fma(b2, a22); a23 = x.fma(b3, a23);
-            x = FloatVector.broadcast(S, ap[ak + 3]);
+            x = FloatVector.broadcast(S, ap[ak + r3]);
             a30 = x.fma(b0, a30); a31 = x.fma(b1, a31); a32 = x.fma(b2, a32); a33 = x.fma(b3, a33);
         }
         a00.intoArray(c, c0); a01.intoArray(c, c0 + L); a02.intoArray(c, c0 + 2 * L); a03.intoArray(c, c0 + 3 * L);
