@@ -46,6 +46,20 @@ class GgufFixtureLogitsTest {
             double maxDec = 0;
             for (int i = 0; i < V; i++) maxDec = Math.max(maxDec, Math.abs(last[i] - ref.getFloat(4 * ((TOKENS.length - 1) * V + i))));
             assertEquals(0, maxDec, 1e-3, "decode path, last position");
+
+            // a 75-token prompt goes through the outer-product prefill (tokens across vector lanes): its first
+            // 11 positions see only the reference's tokens (causal), and its last equals incremental decode
+            int[] longPrompt = new int[75];
+            for (int i = 0; i < longPrompt.length; i++) longPrompt[i] = TOKENS[i % TOKENS.length];
+            float[] all = m.forward(m.newState(96), longPrompt, true);
+            double maxLong = 0;
+            for (int i = 0; i < TOKENS.length * V; i++) maxLong = Math.max(maxLong, Math.abs(all[i] - ref.getFloat(4 * i)));
+            assertEquals(0, maxLong, 1e-3, "75-token prefill, first 11 positions");
+            s = m.newState(96);
+            for (int t : longPrompt) last = m.forward(s, new int[] {t}, false);
+            double maxLast = 0;
+            for (int i = 0; i < V; i++) maxLast = Math.max(maxLast, Math.abs(last[i] - all[(longPrompt.length - 1) * V + i]));
+            assertEquals(0, maxLast, 1e-3, "75-token prefill vs decode, last position");
         }
     }
 }
