@@ -70,6 +70,25 @@ class TransformerTest {
         }
     }
 
+    /**
+     * A prompt fed in two chunks (20 tokens, then 80 after them: query blocks of 64 and 16 over a
+     * context that starts at 20) gives the logits of feeding it at once.
+     */
+    @Test
+    void chunkedPrefillEqualsOneShot() {
+        var w = ReferenceModel.randomWeights(QWEN, 8);
+        int[] tokens = new java.util.Random(8).ints(100, 0, QWEN.vocabSize()).toArray();
+        try (var f = file(QWEN, w, DType.F32)) {
+            Transformer m = Transformer.load(f, QWEN);
+            int V = QWEN.vocabSize();
+            float[] all = m.forward(m.newState(128), tokens, true);
+            Transformer.State s = m.newState(128);
+            m.forward(s, java.util.Arrays.copyOf(tokens, 20), false);
+            float[] rest = m.forward(s, java.util.Arrays.copyOfRange(tokens, 20, 100), true);
+            for (int i = 0; i < rest.length; i++) assertEquals(all[20 * V + i], rest[i], 1e-4, "position " + (20 + i / V) + " logit " + i % V);
+        }
+    }
+
     @Test
     void prefillAndIncrementalDecodeGiveTheSameLogits() {
         var w = ReferenceModel.randomWeights(QWEN, 3);
