@@ -115,17 +115,11 @@ final class Layers {
                         Matmul.gemm(rb, r1, hd, Q, qOff, qd, 1, kT, 0, seq, s, 0, seq, false);
                         for (int i = 0; i < rb; i++) {
                             int t = r0 + i, row = i * seq;
-                            float m = Float.NEGATIVE_INFINITY;
-                            for (int t2 = 0; t2 <= t; t2++) m = Math.max(m, s[row + t2] * scale);
-                            double sum = 0;
-                            for (int t2 = 0; t2 <= t; t2++) {
-                                float e = (float) Math.exp(s[row + t2] * scale - m);
-                                s[row + t2] = e;
-                                sum += e;
-                            }
-                            float inv = (float) (1.0 / sum);
-                            for (int t2 = 0; t2 <= t; t2++) s[row + t2] *= inv;
-                            for (int t2 = t + 1; t2 < r1; t2++) s[row + t2] = 0f;
+                            Ops.scale(s, row, t + 1, scale);
+                            float m = Ops.max(s, row, t + 1);
+                            double sum = Ops.expShiftSum(s, row, t + 1, m);
+                            Ops.scale(s, row, t + 1, (float) (1.0 / sum));
+                            java.util.Arrays.fill(s, row + t + 1, row + r1, 0f);
                             lse[(bt * H + h) * seq + t] = (float) (m + Math.log(sum));
                         }
                         Matmul.gemm(rb, hd, r1, s, 0, seq, 1, V, kOff, kvd, O, qOff, qd, false);
@@ -168,12 +162,9 @@ final class Layers {
                             int t = r0 + i, row = i * seq;
                             float l = lse[(bt * H + h) * seq + t];
                             float dDotO = Ops.dot(dO, qOff + i * qd, O, qOff + i * qd, hd);
-                            for (int t2 = 0; t2 <= t; t2++) {
-                                float pr = (float) Math.exp(p[row + t2] * scale - l);
-                                p[row + t2] = pr;
-                                dp[row + t2] = pr * (dp[row + t2] - dDotO) * scale;
-                            }
-                            for (int t2 = t + 1; t2 < r1; t2++) { p[row + t2] = 0f; dp[row + t2] = 0f; }
+                            Ops.softmaxBackwardRow(p, dp, row, t + 1, scale, l, dDotO);
+                            java.util.Arrays.fill(p, row + t + 1, row + r1, 0f);
+                            java.util.Arrays.fill(dp, row + t + 1, row + r1, 0f);
                         }
                         Matmul.gemm(rb, hd, r1, dp, 0, seq, 1, K, kOff, kvd, dQ, qOff, qd, true);
                         Matmul.gemm(r1, hd, rb, dp, 0, 1, seq, Q, qOff, qd, dK, kOff, kvd, true);

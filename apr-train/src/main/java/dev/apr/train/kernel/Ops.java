@@ -95,4 +95,22 @@ public final class Ops {
         }
         return s;
     }
+
+    /**
+     * One row of attention's backward pass: p = exp(p·scale − lse) (the probabilities, recomputed
+     * from the scores) and dp = p·(dp − dDotO)·scale (the scores' gradient), over n values.
+     */
+    public static void softmaxBackwardRow(float[] p, float[] dp, int off, int n, float scale, float lse, float dDotO) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector pr = FloatVector.fromArray(S, p, off + i).mul(scale).sub(lse).lanewise(VectorOperators.EXP);
+            pr.intoArray(p, off + i);
+            pr.mul(FloatVector.fromArray(S, dp, off + i).sub(dDotO)).mul(scale).intoArray(dp, off + i);
+        }
+        for (; i < n; i++) {
+            float pr = (float) Math.exp(p[off + i] * scale - lse);
+            p[off + i] = pr;
+            dp[off + i] = pr * (dp[off + i] - dDotO) * scale;
+        }
+    }
 }
