@@ -30,8 +30,12 @@ public final class Matmul {
     private static final VectorSpecies<Float> Q = FloatVector.SPECIES_128;   // MR floats: one row of a packed panel
     static final int MR = 4;            // rows of the micro-tile
     static final int NR = 4 * L;        // columns of the micro-tile (64 with AVX-512)
-    // block sizes: the A panel MC x KC and the B block KC x NC stay in L2 (tunable for benchmarks)
-    static final int KC = Integer.getInteger("apr.gemm.kc", 256);
+    // block sizes: the A panel MC x KC and the B block KC x NC stay in L2, and one 64-column B panel
+    // (KC x 64 floats, 32 KiB) in a 48 KiB L1 while 16 row tiles pass over it. KC 128 against 256, the six
+    // training shapes alternating in one JVM (Zen 5, 2 threads): +4-15 % each (head dW 265 -> 302 GFLOP/s);
+    // 64 was slower again. Whole-K packing of B for the weight gradients (C visited once) measured slower.
+    // (Tunable for benchmarks.)
+    static final int KC = Integer.getInteger("apr.gemm.kc", 128);
     static final int NC = Integer.getInteger("apr.gemm.nc", 512);
     static final int MC = Integer.getInteger("apr.gemm.mc", 64);
 

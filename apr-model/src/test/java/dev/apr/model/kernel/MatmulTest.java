@@ -15,7 +15,7 @@ class MatmulTest {
 
     /**
      * A task of more than 64 rows copies B into packed column panels: several N blocks (700 = 512 + 188, the
-     * second with a 60-column tail read from B itself) and K blocks (300 = 256 + 44), on one and two threads.
+     * second with a 60-column tail read from B itself) and K blocks (300 = 128 + 128 + 44), on one and two threads.
      */
     @Test
     void packedBPathMatchesNaive() {
