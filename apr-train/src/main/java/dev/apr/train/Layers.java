@@ -3,6 +3,9 @@ package dev.apr.train;
 import dev.apr.model.kernel.Matmul;
 import dev.apr.train.kernel.Ops;
 import dev.apr.model.kernel.Parallel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
 
@@ -13,6 +16,9 @@ import java.util.Arrays;
  * double-precision reference in the tests.
  */
 final class Layers {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
     private Layers() {}
 
     // ---- RMSNorm -------------------------------------------------------------------------
@@ -182,14 +188,28 @@ final class Layers {
     /** h = silu(g) * u, elementwise over n values. */
     static void swiglu(float[] h, float[] g, float[] u, int n) {
         Parallel.range(n, 4096, (a, b) -> {
-            for (int i = a; i < b; i++) h[i] = silu(g[i]) * u[i];
+            int i = a;
+            for (; i + L <= b; i += L) {
+                FloatVector gv = FloatVector.fromArray(S, g, i);
+                FloatVector s = gv.neg().lanewise(VectorOperators.EXP).add(1f);   // 1 + e^-g
+                gv.div(s).mul(FloatVector.fromArray(S, u, i)).intoArray(h, i);
+            }
+            for (; i < b; i++) h[i] = silu(g[i]) * u[i];
         });
     }
 
     /** dg = dh * u * silu'(g), du = dh * silu(g) (overwritten, not added); silu'(g) = s (1 + g (1 - s)). */
     static void swigluBackward(float[] dg, float[] du, float[] dh, float[] g, float[] u, int n) {
         Parallel.range(n, 4096, (a, b) -> {
-            for (int i = a; i < b; i++) {
+            int i = a;
+            for (; i + L <= b; i += L) {
+                FloatVector gv = FloatVector.fromArray(S, g, i), dhv = FloatVector.fromArray(S, dh, i);
+                FloatVector s = FloatVector.broadcast(S, 1f).div(gv.neg().lanewise(VectorOperators.EXP).add(1f));
+                dhv.mul(gv).mul(s).intoArray(du, i);
+                FloatVector one = FloatVector.broadcast(S, 1f);
+                dhv.mul(FloatVector.fromArray(S, u, i)).mul(s).mul(gv.mul(one.sub(s)).add(one)).intoArray(dg, i);
+            }
+            for (; i < b; i++) {
                 float s = 1f / (1f + (float) Math.exp(-g[i]));
                 du[i] = dh[i] * g[i] * s;
                 dg[i] = dh[i] * u[i] * s * (1f + g[i] * (1f - s));
