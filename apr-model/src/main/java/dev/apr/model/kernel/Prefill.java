@@ -38,6 +38,8 @@ final class Prefill {
     /** Columns per pass of the micro-kernel over one token block. */
     static final int KC = 128;
 
+    /** Largest transposed-activation buffer kept per calling thread between products (16 MiB). */
+    private static final int KEEP_FLOATS = 4 << 20;
     private static final ThreadLocal<float[]> XT = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> W = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> C = ThreadLocal.withInitial(() -> new float[PANEL * NT]);
@@ -52,7 +54,11 @@ final class Prefill {
         int cols = ms[0].cols;
         int blocks = (tokens + NT - 1) / NT;
         float[] xt = XT.get();
-        if (xt.length < blocks * cols * NT) XT.set(xt = new float[blocks * cols * NT]);
+        int need = blocks * cols * NT;
+        if (xt.length < need) {
+            xt = new float[need];
+            if (need <= KEEP_FLOATS) XT.set(xt);   // a long prompt's buffer is not kept after the call
+        }
         transpose(x, tokens, cols, blocks, xt);
         float[] xtf = xt;
         int[] firstPanel = new int[ms.length + 1];
