@@ -41,8 +41,7 @@ final class Layers {
             for (int n = a; n < b; n++) {
                 int o = n * c;
                 float r = rstd[n];
-                double dot = 0;
-                for (int i = 0; i < c; i++) dot += (double) dy[o + i] * w[wOff + i] * x[o + i];
+                double dot = Ops.dot3(dy, o, w, wOff, x, o, c);
                 float c2 = (float) (dot * r * r * r / c);
                 for (int i = 0; i < c; i++) dx[o + i] += r * dy[o + i] * w[wOff + i] - x[o + i] * c2;
             }

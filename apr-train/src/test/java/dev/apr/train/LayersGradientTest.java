@@ -50,10 +50,12 @@ class LayersGradientTest {
             assertEquals(expected[i], actual[i], tol * Math.max(1, maxAbs), what + "[" + i + "]");
     }
 
-    @Test
-    void rmsnormInputAndWeightGradients() {
+    /** 8 columns (scalar code) and 40 (vector lanes with a scalar tail). */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {8, 40})
+    void rmsnormInputAndWeightGradients(int c) {
         Random rng = new Random(1);
-        int rows = 3, c = 8;
+        int rows = 3;
         float eps = 1e-6f;
         float[] x = randn(rng, rows * c, 1), w = randn(rng, c, 1), r = randn(rng, rows * c, 1);
         float[] y = new float[rows * c], rstd = new float[rows];

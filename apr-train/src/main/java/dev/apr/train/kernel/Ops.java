@@ -41,6 +41,20 @@ public final class Ops {
         for (; i < n; i++) y[yo + i] += x[xo + i];
     }
 
+    /** Σ a[ao+i]·b[bo+i]·c[co+i] over n values: float lanes, summed into a double every 64 vectors. */
+    public static double dot3(float[] a, int ao, float[] b, int bo, float[] c, int co, int n) {
+        int i = 0, block = 0;
+        double s = 0;
+        FloatVector acc = FloatVector.zero(S);
+        for (; i + L <= n; i += L) {
+            acc = FloatVector.fromArray(S, a, ao + i).mul(FloatVector.fromArray(S, b, bo + i)).fma(FloatVector.fromArray(S, c, co + i), acc);
+            if (++block == 64) { s += acc.reduceLanes(VectorOperators.ADD); acc = FloatVector.zero(S); block = 0; }
+        }
+        s += acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += (double) a[ao + i] * b[bo + i] * c[co + i];
+        return s;
+    }
+
     /** sum of squares in double (the clip norm must not lose small gradients). */
     public static double sumSquares(float[] x, int xo, int n) {
         int i = 0;
