@@ -217,18 +217,19 @@ public final class Transformer {
         else w.matmul(x, tokens, y);
     }
 
-    /**
-     * Causal grouped-query attention for T new tokens at positions pos0.. (their K/V already in
-     * the cache): query head h reads KV head h / (heads / kvHeads). Work items are (token, head).
-     */
     /** Query rows per attention block in prefill (bounds the score buffer at QUERY_BLOCK × context). */
     private static final int QUERY_BLOCK = 64;
 
+    /**
+     * Causal grouped-query attention for T new tokens at positions pos0.. (their K/V already in
+     * the cache): query head h reads KV head h / (heads / kvHeads). From 16 tokens on as matrix products
+     * ({@link #blockAttention}); below that, work items are (token, head).
+     */
     private void attention(float[] keys, float[] values, float[] q, float[] out, int T, int pos0) {
+        if (T >= 16) { blockAttention(keys, values, q, out, T, pos0); return; }
         final int H = config.numHeads(), D = config.headDim(), KV = config.kvDim(), Q = config.qDim();
         final int group = H / config.numKvHeads();
         final float scale = (float) (1.0 / Math.sqrt(D));
-        if (T >= 16) { blockAttention(keys, values, q, out, T, pos0); return; }
         Parallel.range(T * H, 1, (i0, i1) -> {
             float[] scores = new float[pos0 + T];
             for (int item = i0; item < i1; item++) {

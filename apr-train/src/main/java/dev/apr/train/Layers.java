@@ -124,7 +124,7 @@ final class Layers {
                             float m = Ops.max(s, row, t + 1);
                             double sum = Ops.expShiftSum(s, row, t + 1, m);
                             Ops.scale(s, row, t + 1, (float) (1.0 / sum));
-                            java.util.Arrays.fill(s, row + t + 1, row + r1, 0f);
+                            Arrays.fill(s, row + t + 1, row + r1, 0f);
                             lse[(bt * H + h) * seq + t] = (float) (m + Math.log(sum));
                         }
                         Matmul.gemm(rb, hd, r1, s, 0, seq, 1, V, kOff, kvd, O, qOff, qd, false);
@@ -168,8 +168,8 @@ final class Layers {
                             float l = lse[(bt * H + h) * seq + t];
                             float dDotO = Ops.dot(dO, qOff + i * qd, O, qOff + i * qd, hd);
                             Ops.softmaxBackwardRow(p, dp, row, t + 1, scale, l, dDotO);
-                            java.util.Arrays.fill(p, row + t + 1, row + r1, 0f);
-                            java.util.Arrays.fill(dp, row + t + 1, row + r1, 0f);
+                            Arrays.fill(p, row + t + 1, row + r1, 0f);
+                            Arrays.fill(dp, row + t + 1, row + r1, 0f);
                         }
                         Matmul.gemm(rb, hd, r1, dp, 0, seq, 1, K, kOff, kvd, dQ, qOff, qd, true);
                         Matmul.gemm(r1, hd, rb, dp, 0, 1, seq, Q, qOff, qd, dK, kOff, kvd, true);
@@ -203,9 +203,9 @@ final class Layers {
             int i = a;
             for (; i + L <= b; i += L) {
                 FloatVector gv = FloatVector.fromArray(S, g, i), dhv = FloatVector.fromArray(S, dh, i);
-                FloatVector s = FloatVector.broadcast(S, 1f).div(gv.neg().lanewise(VectorOperators.EXP).add(1f));
-                dhv.mul(gv).mul(s).intoArray(du, i);
                 FloatVector one = FloatVector.broadcast(S, 1f);
+                FloatVector s = one.div(gv.neg().lanewise(VectorOperators.EXP).add(one));
+                dhv.mul(gv).mul(s).intoArray(du, i);
                 dhv.mul(FloatVector.fromArray(S, u, i)).mul(s).mul(gv.mul(one.sub(s)).add(one)).intoArray(dg, i);
             }
             for (; i < b; i++) {

@@ -240,7 +240,7 @@ public final class Matmul {
      * The 4 x 64 micro-kernel: 16 accumulators stay in registers across the whole k loop. Row r of A
      * at step kk is {@code a[aOff + r*rs + kk*ks]}: a packed panel (rs 1, ks 4) or rows in place (rs = row stride, ks 1).
      */
-    private static void kernel4x4(int kc, float[] ap, int aOff, int rs, int ks, float[] b, int bOff, int ldb,
+    static void kernel4x4(int kc, float[] ap, int aOff, int rs, int ks, float[] b, int bOff, int ldb,
                                   float[] c, int cOff, int ldc, boolean load) {
         int c0 = cOff, c1 = cOff + ldc, c2 = cOff + 2 * ldc, c3 = cOff + 3 * ldc;
         int r1 = rs, r2 = 2 * rs, r3 = 3 * rs;

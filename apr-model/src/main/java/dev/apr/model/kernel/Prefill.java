@@ -89,7 +89,7 @@ final class Prefill {
             for (int k0 = 0; k0 < cols; k0 += KC) {
                 int kc = Math.min(KC, cols - k0), xo = b * cols * NT + k0 * width;
                 for (int tile = 0; tile < tiles; tile++) {
-                    if (width == NT) kernel(kc, w, tile * 4 * cols + k0, cols, xt, xo, c, tile * 4 * NT);
+                    if (width == NT) Matmul.kernel4x4(kc, w, tile * 4 * cols + k0, cols, 1, xt, xo, NT, c, tile * 4 * NT, NT, true);
                     else halfKernel(kc, w, tile * 4 * cols + k0, cols, xt, xo, c, tile * 4 * NT);
                 }
             }
@@ -124,40 +124,10 @@ final class Prefill {
     }
 
     /**
-     * {@code c[co + i*NT + j] += Σ_k w[wo + i*ldw + k] · xt[xo + k*NT + j]} for 4 rows i and NT tokens j:
-     * 16 accumulators stay in registers over the kc columns; per column, 4 vector loads and 4
-     * broadcasts feed 16 fused multiply-adds.
+     * {@code c[co + i*NT + j] += Σ_k w[wo + i*ldw + k] · xt[xo + k*2L + j]} for 4 rows i and a half-width
+     * block of 2L tokens j: 4 rows × 2 vectors, 8 accumulators (full blocks use {@link Matmul}'s 4 × 4-vector
+     * micro-kernel with the weight rows as its in-place A).
      */
-    private static void kernel(int kc, float[] w, int wo, int ldw, float[] xt, int xo, float[] c, int co) {
-        int w1 = wo + ldw, w2 = w1 + ldw, w3 = w2 + ldw;
-        int c1 = co + NT, c2 = c1 + NT, c3 = c2 + NT;
-        FloatVector a00 = FloatVector.fromArray(S, c, co), a01 = FloatVector.fromArray(S, c, co + L),
-                a02 = FloatVector.fromArray(S, c, co + 2 * L), a03 = FloatVector.fromArray(S, c, co + 3 * L);
-        FloatVector a10 = FloatVector.fromArray(S, c, c1), a11 = FloatVector.fromArray(S, c, c1 + L),
-                a12 = FloatVector.fromArray(S, c, c1 + 2 * L), a13 = FloatVector.fromArray(S, c, c1 + 3 * L);
-        FloatVector a20 = FloatVector.fromArray(S, c, c2), a21 = FloatVector.fromArray(S, c, c2 + L),
-                a22 = FloatVector.fromArray(S, c, c2 + 2 * L), a23 = FloatVector.fromArray(S, c, c2 + 3 * L);
-        FloatVector a30 = FloatVector.fromArray(S, c, c3), a31 = FloatVector.fromArray(S, c, c3 + L),
-                a32 = FloatVector.fromArray(S, c, c3 + 2 * L), a33 = FloatVector.fromArray(S, c, c3 + 3 * L);
-        for (int k = 0, xk = xo; k < kc; k++, xk += NT) {
-            FloatVector b0 = FloatVector.fromArray(S, xt, xk), b1 = FloatVector.fromArray(S, xt, xk + L),
-                    b2 = FloatVector.fromArray(S, xt, xk + 2 * L), b3 = FloatVector.fromArray(S, xt, xk + 3 * L);
-            FloatVector v = FloatVector.broadcast(S, w[wo + k]);
-            a00 = v.fma(b0, a00); a01 = v.fma(b1, a01); a02 = v.fma(b2, a02); a03 = v.fma(b3, a03);
-            v = FloatVector.broadcast(S, w[w1 + k]);
-            a10 = v.fma(b0, a10); a11 = v.fma(b1, a11); a12 = v.fma(b2, a12); a13 = v.fma(b3, a13);
-            v = FloatVector.broadcast(S, w[w2 + k]);
-            a20 = v.fma(b0, a20); a21 = v.fma(b1, a21); a22 = v.fma(b2, a22); a23 = v.fma(b3, a23);
-            v = FloatVector.broadcast(S, w[w3 + k]);
-            a30 = v.fma(b0, a30); a31 = v.fma(b1, a31); a32 = v.fma(b2, a32); a33 = v.fma(b3, a33);
-        }
-        a00.intoArray(c, co); a01.intoArray(c, co + L); a02.intoArray(c, co + 2 * L); a03.intoArray(c, co + 3 * L);
-        a10.intoArray(c, c1); a11.intoArray(c, c1 + L); a12.intoArray(c, c1 + 2 * L); a13.intoArray(c, c1 + 3 * L);
-        a20.intoArray(c, c2); a21.intoArray(c, c2 + L); a22.intoArray(c, c2 + 2 * L); a23.intoArray(c, c2 + 3 * L);
-        a30.intoArray(c, c3); a31.intoArray(c, c3 + L); a32.intoArray(c, c3 + 2 * L); a33.intoArray(c, c3 + 3 * L);
-    }
-
-    /** {@link #kernel} for a block half as wide: 4 rows × 2 vectors of tokens, 8 accumulators. */
     private static void halfKernel(int kc, float[] w, int wo, int ldw, float[] xt, int xo, float[] c, int co) {
         int w1 = wo + ldw, w2 = w1 + ldw, w3 = w2 + ldw;
         int c1 = co + NT, c2 = c1 + NT, c3 = c2 + NT;
