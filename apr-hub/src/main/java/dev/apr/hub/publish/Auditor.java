@@ -1,5 +1,6 @@
 package dev.apr.hub.publish;
 
+import dev.apr.hub.client.CardMetadata;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.apr.hub.client.HubClient;
 import dev.apr.hub.client.RepoId;
@@ -31,7 +32,7 @@ public final class Auditor {
         String wantLib = libraryName == null ? "apr" : libraryName;
         out.add(new Check("library_name is " + wantLib, wantLib.equals(lib), "got " + show(lib)));
         String license = card.path("license").isTextual() ? card.path("license").asText() : null;
-        out.add(new Check("cardData.license is a Hub licence id", license != null && CardRules.HUB_LICENSES.contains(license), "got " + show(license)));
+        out.add(new Check("cardData.license is a Hub licence id", license != null && CardMetadata.HUB_LICENSES.contains(license), "got " + show(license)));
         JsonNode bm = card.path("base_model");
         String bmText = bm.isTextual() ? bm.asText() : bm.isArray() && !bm.isEmpty() ? bm.get(0).asText() : null;
         if (baseModel != null) out.add(new Check("cardData.base_model is " + baseModel, baseModel.equals(bmText), "got " + show(bmText)));

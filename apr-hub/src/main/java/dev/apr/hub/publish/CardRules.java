@@ -2,13 +2,13 @@ package dev.apr.hub.publish;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.apr.hub.client.CardMetadata;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The model-card front-matter rules of specs/publish.md and the Hub's metadata validation
@@ -18,33 +18,11 @@ import java.util.Set;
 public final class CardRules {
     private CardRules() {}
 
-    /** Licence ids the Hub accepts (hub-docs repositories-licenses.md), lower case. */
-    public static final Set<String> HUB_LICENSES = Set.of(
-            "apache-2.0", "mit", "openrail", "bigscience-openrail-m", "creativeml-openrail-m", "bigscience-bloom-rail-1.0",
-            "bigcode-openrail-m", "afl-3.0", "artistic-2.0", "bsl-1.0", "bsd", "bsd-2-clause", "bsd-3-clause",
-            "bsd-3-clause-clear", "c-uda", "cc", "cc0-1.0", "cc-by-2.0", "cc-by-2.5", "cc-by-3.0", "cc-by-4.0",
-            "cc-by-sa-3.0", "cc-by-sa-4.0", "cc-by-nc-2.0", "cc-by-nc-3.0", "cc-by-nc-4.0", "cc-by-nd-4.0",
-            "cc-by-nc-nd-3.0", "cc-by-nc-nd-4.0", "cc-by-nc-sa-2.0", "cc-by-nc-sa-3.0", "cc-by-nc-sa-4.0",
-            "cdla-sharing-1.0", "cdla-permissive-1.0", "cdla-permissive-2.0", "wtfpl", "ecl-2.0", "epl-1.0", "epl-2.0",
-            "etalab-2.0", "eupl-1.1", "eupl-1.2", "agpl-3.0", "gfdl", "gpl", "gpl-2.0", "gpl-3.0", "lgpl", "lgpl-2.1",
-            "lgpl-3.0", "isc", "h-research", "intel-research", "lppl-1.3c", "ms-pl", "apple-ascl", "apple-amlr", "mpl-2.0",
-            "odc-by", "odbl", "openrail++", "osl-3.0", "postgresql", "ofl-1.1", "ncsa", "unlicense", "zlib", "pddl",
-            "lgpl-lr", "deepfloyd-if-license", "fair-noncommercial-research-license", "llama2", "llama3", "llama3.1",
-            "llama3.2", "llama3.3", "llama4", "gemma", "unknown", "other");
-
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
-    /** The YAML between the opening and closing {@code ---} lines, or null when there is none. */
+    /** The YAML between the opening and closing {@code ---} lines as the Hub finds it, or null when there is none. */
     public static String frontMatter(String readme) {
-        String s = readme.startsWith("\uFEFF") ? readme.substring(1) : readme;
-        String[] lines = s.split("\r?\n", -1);
-        if (lines.length == 0 || !lines[0].strip().equals("---")) return null;
-        StringBuilder yaml = new StringBuilder();
-        for (int i = 1; i < lines.length; i++) {
-            if (lines[i].strip().equals("---")) return yaml.toString();
-            yaml.append(lines[i]).append('\n');
-        }
-        return null;   // opened but never closed
+        return CardMetadata.yaml(readme);
     }
 
     /** The front matter parsed to a map; throws IllegalArgumentException with the YAML error. */
@@ -65,7 +43,8 @@ public final class CardRules {
         List<String> p = new ArrayList<>();
         String yaml = frontMatter(readme);
         if (yaml == null) {
-            p.add(source + ": no YAML front matter (a '---' line, the metadata, a closing '---' line); the Hub page would show no licence, library or task");
+            p.add(source + ": no YAML front matter (a '---' line, the metadata, a closing '---' line); the Hub page would show no licence, library or task"
+                    + (readme.startsWith("\uFEFF") ? " (the file starts with a UTF-8 byte-order mark: remove it)" : ""));
             return p;
         }
         Map<String, Object> m;
@@ -83,9 +62,9 @@ public final class CardRules {
         Object license = m.get("license");
         if (license == null) p.add(source + ": \"license\" is required (a Hub licence id such as apache-2.0)");
         else if (!(license instanceof String l)) p.add(source + ": \"license\" must be a string, got " + kind(license));
-        else if (!HUB_LICENSES.contains(l))
+        else if (!CardMetadata.HUB_LICENSES.contains(l))
             p.add(source + ": \"license\" must be one of the Hub licence ids (lower case, e.g. apache-2.0, mit, cc-by-4.0), got \"" + l + "\""
-                    + (HUB_LICENSES.contains(l.toLowerCase(Locale.ROOT)) ? " (write it in lower case)" : ""));
+                    + (CardMetadata.HUB_LICENSES.contains(l.toLowerCase(Locale.ROOT)) ? " (write it in lower case)" : ""));
         else if (l.equals("other")) {
             if (!(m.get("license_name") instanceof String)) p.add(source + ": \"license_name\" is required when license is other");
             if (!(m.get("license_link") instanceof String)) p.add(source + ": \"license_link\" is required when license is other");
@@ -156,7 +135,7 @@ public final class CardRules {
     public static String hubLicense(String spdx) {
         if (spdx == null) return null;
         String l = spdx.strip().toLowerCase(Locale.ROOT);
-        return HUB_LICENSES.contains(l) ? l : null;
+        return CardMetadata.HUB_LICENSES.contains(l) ? l : null;
     }
 
     private static String kind(Object o) {

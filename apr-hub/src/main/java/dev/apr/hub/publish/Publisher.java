@@ -1,5 +1,6 @@
 package dev.apr.hub.publish;
 
+import dev.apr.hub.client.CardMetadata;
 import dev.apr.format.AprException;
 import dev.apr.format.Spdx;
 import dev.apr.hub.client.CommitOp;
@@ -184,7 +185,7 @@ public final class Publisher {
         try {
             String spdx = Spdx.canonical(id, field);
             String lower = spdx.toLowerCase(Locale.ROOT);
-            if (CardRules.HUB_LICENSES.contains(lower)) return new String[] {lower, null, null};
+            if (CardMetadata.HUB_LICENSES.contains(lower)) return new String[] {lower, null, null};
             return new String[] {"other", spdx, "https://spdx.org/licenses/" + spdx + ".html"};
         } catch (AprException e) {
             problems.add(e.getMessage());

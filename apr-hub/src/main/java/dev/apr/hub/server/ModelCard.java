@@ -4,12 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.apr.hub.client.CardMetadata;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * README.md metadata as the Hub reads it (spec §11): the YAML front matter becomes
@@ -17,23 +15,7 @@ import java.util.regex.Pattern;
  * are checked, with Joi-style messages such as {@code "model-index[0].results" is required}.
  */
 final class ModelCard {
-    /** The front matter block, as huggingface_hub's REGEX_YAML_BLOCK finds it. */
-    private static final Pattern FRONT_MATTER = Pattern.compile("^(\\s*---[\\r\\n]+)([\\S\\s]*?)([\\r\\n]+---(\\r\\n|\\n|$))");
     private static final YAMLMapper YAML = new YAMLMapper(new YAMLFactory());
-
-    /** The Hub's licence identifiers (repositories-licenses.md). */
-    static final Set<String> LICENSES = Set.of(
-            "apache-2.0", "mit", "openrail", "bigscience-openrail-m", "creativeml-openrail-m", "bigscience-bloom-rail-1.0",
-            "bigcode-openrail-m", "afl-3.0", "artistic-2.0", "bsl-1.0", "bsd", "bsd-2-clause", "bsd-3-clause",
-            "bsd-3-clause-clear", "c-uda", "cc", "cc0-1.0", "cc-by-2.0", "cc-by-2.5", "cc-by-3.0", "cc-by-4.0",
-            "cc-by-sa-3.0", "cc-by-sa-4.0", "cc-by-nc-2.0", "cc-by-nc-3.0", "cc-by-nc-4.0", "cc-by-nd-4.0",
-            "cc-by-nc-nd-3.0", "cc-by-nc-nd-4.0", "cc-by-nc-sa-2.0", "cc-by-nc-sa-3.0", "cc-by-nc-sa-4.0",
-            "cdla-sharing-1.0", "cdla-permissive-1.0", "cdla-permissive-2.0", "wtfpl", "ecl-2.0", "epl-1.0", "epl-2.0",
-            "etalab-2.0", "eupl-1.1", "eupl-1.2", "agpl-3.0", "gfdl", "gpl", "gpl-2.0", "gpl-3.0", "lgpl", "lgpl-2.1",
-            "lgpl-3.0", "isc", "h-research", "intel-research", "lppl-1.3c", "ms-pl", "apple-ascl", "apple-amlr", "mpl-2.0",
-            "odc-by", "odbl", "openmdw-1.0", "openrail++", "osl-3.0", "postgresql", "ofl-1.1", "ncsa", "unlicense", "zlib",
-            "pddl", "lgpl-lr", "deepfloyd-if-license", "fair-noncommercial-research-license", "llama2", "llama3",
-            "llama3.1", "llama3.2", "llama3.3", "llama4", "gemma", "unknown", "other");
 
     static final String EMPTY_WARNING =
             "empty or missing yaml metadata in repo card (https://huggingface.co/docs/hub/model-cards#model-card-metadata)";
@@ -52,14 +34,14 @@ final class ModelCard {
 
     static Result parse(String readme) {
         List<String> errors = new ArrayList<>(), warnings = new ArrayList<>();
-        Matcher m = FRONT_MATTER.matcher(readme);
-        if (!m.find()) {
+        String yaml = CardMetadata.yaml(readme);
+        if (yaml == null) {
             warnings.add(EMPTY_WARNING);
             return new Result(null, errors, warnings);
         }
         JsonNode node;
         try {
-            node = YAML.readTree(m.group(2));
+            node = YAML.readTree(yaml);
         } catch (Exception e) {
             String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
             errors.add("Invalid YAML in the metadata block: " + why);
@@ -82,7 +64,7 @@ final class ModelCard {
         JsonNode license = meta.get("license");
         if (license != null) {
             if (!license.isTextual()) errors.add("\"license\" must be a string");
-            else if (!LICENSES.contains(license.asText()))
+            else if (!CardMetadata.HUB_LICENSES.contains(license.asText()))
                 errors.add("\"license\" must be one of the Hub licence identifiers (e.g. apache-2.0, mit, other), got \"" + license.asText() + "\"");
         }
         stringOrStringArray(meta, "datasets", errors);
