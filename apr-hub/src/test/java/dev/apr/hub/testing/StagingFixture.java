@@ -9,7 +9,7 @@ import dev.apr.format.quant.Quantize;
 import dev.apr.format.safetensors.SafeTensorsWriter;
 import dev.apr.model.ModelConfig;
 import dev.apr.model.export.HfConfigFiles;
-import dev.apr.model.export.PyJson;
+import dev.apr.format.PyJson;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;

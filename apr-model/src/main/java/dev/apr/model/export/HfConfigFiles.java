@@ -1,5 +1,6 @@
 package dev.apr.model.export;
 
+import dev.apr.format.PyJson;
 import dev.apr.format.AprException;
 import dev.apr.format.DType;
 import dev.apr.model.ModelConfig;

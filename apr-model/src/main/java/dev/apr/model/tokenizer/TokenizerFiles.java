@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.apr.format.AprException;
+import dev.apr.format.PyJson;
 import dev.apr.format.TokenizerJson;
 
 import java.io.IOException;
@@ -41,7 +42,7 @@ public final class TokenizerFiles {
         sb.append('{');
         for (int i = 0; i < entries.size(); i++) {
             sb.append(i == 0 ? "\n  " : ",\n  ");
-            pyString(sb, entries.get(i).getKey());
+            PyJson.string(sb, entries.get(i).getKey(), false);
             sb.append(": ").append(entries.get(i).getValue());
         }
         sb.append(entries.isEmpty() ? "}" : "\n}").append('\n');
@@ -148,28 +149,6 @@ public final class TokenizerFiles {
             j += Character.charCount(cb);
         }
         return Integer.compare(a.length() - i, b.length() - j);
-    }
-
-    /** json.dumps(s, ensure_ascii=False): escapes only quote, backslash and control characters. */
-    static void pyString(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                case '\b' -> sb.append("\\b");
-                case '\f' -> sb.append("\\f");
-                default -> {
-                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
-                    else sb.append(c);
-                }
-            }
-        }
-        sb.append('"');
     }
 
     static Path writeAtomically(Path target, byte[] bytes) {

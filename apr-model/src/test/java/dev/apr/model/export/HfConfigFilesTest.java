@@ -1,5 +1,6 @@
 package dev.apr.model.export;
 
+import dev.apr.format.PyJson;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.apr.format.AprException;
 import dev.apr.format.DType;
@@ -146,6 +147,11 @@ class HfConfigFilesTest {
     @Test
     void stringsAreEscapedLikePythonEnsureAscii() {
         assertEquals("\"a\\\"b\\\\c\\n\\u00e9\\u0120\"\n", PyJson.dumps("a\"b\\c\né\u0120"));
+        StringBuilder kept = new StringBuilder(), escaped = new StringBuilder();   // json.dumps("é\x01\x7f", ensure_ascii=...)
+        PyJson.string(kept, "é\u0001\u007f", false);
+        PyJson.string(escaped, "é\u0001\u007f", true);
+        assertEquals("\"é\\u0001\u007f\"", kept.toString());
+        assertEquals("\"\\u00e9\\u0001\\u007f\"", escaped.toString());
         assertEquals("[]\n", PyJson.dumps(List.of()));
         assertEquals("{}\n", PyJson.dumps(Map.of()));
     }

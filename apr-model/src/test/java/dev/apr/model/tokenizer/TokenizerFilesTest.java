@@ -21,6 +21,7 @@ class TokenizerFilesTest {
         String vocab = new String(TokenizerFiles.vocabJson(tj), StandardCharsets.UTF_8);
         assertTrue(vocab.startsWith("{\n  \"!\": 0,\n  \"!!\": 2928,\n  \"!!!\": 12069,"), vocab.substring(0, 40));
         assertTrue(vocab.endsWith("\n}\n"));
+        assertTrue(vocab.contains("\n  \"Ġ\": 220,\n"), "non-ASCII written as is (ensure_ascii=False)");
         String merges = new String(TokenizerFiles.mergesTxt(tj), StandardCharsets.UTF_8);
         assertTrue(merges.startsWith("#version: 0.2\nĠ Ġ\nĠĠ ĠĠ\ni n\n"), merges.substring(0, 30));
         assertEquals(151_387 + 1, merges.split("\n").length);

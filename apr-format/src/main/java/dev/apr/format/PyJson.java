@@ -1,6 +1,4 @@
-package dev.apr.model.export;
-
-import dev.apr.format.AprException;
+package dev.apr.format;
 
 import java.math.BigDecimal;
 import java.util.List;
@@ -31,7 +29,7 @@ public final class PyJson {
     private static void write(StringBuilder sb, Object v, int indent) {
         switch (v) {
             case null -> sb.append("null");
-            case String s -> string(sb, s);
+            case String s -> string(sb, s, true);
             case Boolean b -> sb.append(b ? "true" : "false");
             case Integer i -> sb.append(i);
             case Long l -> sb.append(l);
@@ -61,7 +59,7 @@ public final class PyJson {
                     sb.append(first ? "\n" : ",\n");
                     first = false;
                     pad(sb, indent + 2);
-                    string(sb, e.getKey());
+                    string(sb, e.getKey(), true);
                     sb.append(": ");
                     write(sb, e.getValue(), indent + 2);
                 }
@@ -75,8 +73,11 @@ public final class PyJson {
 
     private static void pad(StringBuilder sb, int n) { sb.repeat(' ', n); }
 
-    /** Python's json string escaping with ensure_ascii=True. */
-    private static void string(StringBuilder sb, String s) {
+    /**
+     * A JSON string as Python's json module writes it: quote, backslash and control characters
+     * escaped, and with {@code ensureAscii} (json.dumps' default) every non-ASCII char as {@code \\uXXXX}.
+     */
+    public static void string(StringBuilder sb, String s, boolean ensureAscii) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -89,7 +90,7 @@ public final class PyJson {
                 case '\b' -> sb.append("\\b");
                 case '\f' -> sb.append("\\f");
                 default -> {
-                    if (c < 0x20 || c > 0x7e) sb.append(String.format("\\u%04x", (int) c));
+                    if (c < 0x20 || (ensureAscii && c > 0x7e)) sb.append(String.format("\\u%04x", (int) c));
                     else sb.append(c);
                 }
             }
