@@ -6,16 +6,13 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.apr.format.AprException;
 import dev.apr.format.PyJson;
+import dev.apr.format.io.AtomicWrite;
 import dev.apr.format.TokenizerJson;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -151,21 +148,9 @@ public final class TokenizerFiles {
         return Integer.compare(a.length() - i, b.length() - j);
     }
 
-    static Path writeAtomically(Path target, byte[] bytes) {
-        try {
-            Path dir = target.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = dir.resolve("." + target.getFileName() + ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-                ByteBuffer b = ByteBuffer.wrap(bytes);
-                while (b.hasRemaining()) ch.write(b);
-                ch.force(true);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            return target;
-        } catch (IOException e) {
-            throw AprException.badInput("OUTPUT_UNWRITABLE", target + ": cannot write: " + e.getMessage());
-        }
+    private static Path writeAtomically(Path target, byte[] bytes) {
+        AtomicWrite.writeBytes(target, bytes);
+        return target;
     }
 
     /** For tests and callers holding a parsed config: the raw JSON tree. */

@@ -3,6 +3,7 @@ package dev.apr.train.data;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.apr.format.AprException;
+import dev.apr.format.io.AtomicWrite;
 import dev.apr.model.tokenizer.Tokenizer;
 
 import java.io.BufferedReader;
@@ -446,24 +447,9 @@ public final class CorpusEncoder {
             ShardManifest m = new ShardManifest(base.split(), base.tokenizerSha256(), base.vocabSize(), base.eosId(),
                     base.eosPolicy(), documents, tokens, base.shardTokens(), List.copyOf(done), base.corpus(),
                     base.include(), base.contentField(), base.valFraction(), base.documentOrder());
-            writeAtomically(dir.resolve(ShardManifest.FILE), m.toJson());
+            AtomicWrite.writeBytes(dir.resolve(ShardManifest.FILE), m.toJson());
             return m;
         }
     }
 
-    /** Temp file in the target directory, fsync, rename. */
-    static void writeAtomically(Path target, byte[] bytes) {
-        try {
-            Files.createDirectories(target.getParent());
-            Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-                ByteBuffer b = ByteBuffer.wrap(bytes);
-                while (b.hasRemaining()) ch.write(b);
-                ch.force(true);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw AprException.badInput("OUTPUT_UNWRITABLE", target + ": cannot write: " + e.getMessage());
-        }
-    }
 }
