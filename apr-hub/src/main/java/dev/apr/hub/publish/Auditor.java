@@ -1,7 +1,7 @@
 package dev.apr.hub.publish;
 
-import dev.apr.hub.client.CardMetadata;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.apr.hub.client.CardMetadata;
 import dev.apr.hub.client.HubClient;
 import dev.apr.hub.client.RepoId;
 

@@ -20,11 +20,6 @@ public final class CardRules {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
-    /** The YAML between the opening and closing {@code ---} lines as the Hub finds it, or null when there is none. */
-    public static String frontMatter(String readme) {
-        return CardMetadata.yaml(readme);
-    }
-
     /** The front matter parsed to a map; throws IllegalArgumentException with the YAML error. */
     @SuppressWarnings("unchecked")
     public static Map<String, Object> parse(String yaml) {
@@ -41,7 +36,7 @@ public final class CardRules {
     /** Every problem of a README's front matter; empty when it passes. {@code source} prefixes each message. */
     public static List<String> check(String readme, String source) {
         List<String> p = new ArrayList<>();
-        String yaml = frontMatter(readme);
+        String yaml = CardMetadata.yaml(readme);
         if (yaml == null) {
             p.add(source + ": no YAML front matter (a '---' line, the metadata, a closing '---' line); the Hub page would show no licence, library or task"
                     + (readme.startsWith("\uFEFF") ? " (the file starts with a UTF-8 byte-order mark: remove it)" : ""));

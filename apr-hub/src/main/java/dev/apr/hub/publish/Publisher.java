@@ -1,8 +1,8 @@
 package dev.apr.hub.publish;
 
-import dev.apr.hub.client.CardMetadata;
 import dev.apr.format.AprException;
 import dev.apr.format.Spdx;
+import dev.apr.hub.client.CardMetadata;
 import dev.apr.hub.client.CommitOp;
 import dev.apr.hub.client.CommitPayload;
 import dev.apr.hub.client.FileDigest;

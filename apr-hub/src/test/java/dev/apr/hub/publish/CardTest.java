@@ -1,5 +1,6 @@
 package dev.apr.hub.publish;
 
+import dev.apr.hub.client.CardMetadata;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -18,7 +19,7 @@ class CardTest {
     @Test void generatedCardWithResultsPassesTheRulesAndHasTheModelIndex() {
         String card = ModelCard.generate(spec(List.of(new ModelCard.Metric("val_loss", 4.62, "Validation Cross-Entropy"))));
         assertEquals(List.of(), CardRules.check(card, "README.md"));
-        Map<String, Object> fm = CardRules.parse(CardRules.frontMatter(card));
+        Map<String, Object> fm = CardRules.parse(CardMetadata.yaml(card));
         assertEquals("apr", fm.get("library_name"));
         assertEquals("apache-2.0", fm.get("license"));
         assertEquals(List.of("code", "apr", "java"), fm.get("tags"), "tags deduplicated, order kept");
@@ -34,7 +35,7 @@ class CardTest {
     @Test void generatedCardWithoutResultsOmitsModelIndexEntirely() {
         String card = ModelCard.generate(spec(List.of()));
         assertEquals(List.of(), CardRules.check(card, "README.md"));
-        Map<String, Object> fm = CardRules.parse(CardRules.frontMatter(card));
+        Map<String, Object> fm = CardRules.parse(CardMetadata.yaml(card));
         assertFalse(fm.containsKey("model-index"));
         assertFalse(fm.containsKey("metrics"));
     }

@@ -1,6 +1,7 @@
 package dev.apr.hub.publish;
 
 import dev.apr.format.AprException;
+import dev.apr.hub.client.CardMetadata;
 import dev.apr.hub.client.RepoId;
 import dev.apr.hub.testing.StagingFixture;
 import org.junit.jupiter.api.Test;
@@ -35,7 +36,7 @@ class PlanTest {
         assertEquals("tiny.safetensors", alias.aliasOf());
         assertEquals(dir.resolve("tiny.safetensors"), alias.source());
         assertTrue(p.cardGenerated());
-        Map<String, Object> fm = CardRules.parse(CardRules.frontMatter(p.card()));
+        Map<String, Object> fm = CardRules.parse(CardMetadata.yaml(p.card()));
         assertEquals("apache-2.0", fm.get("license"), "licence from the APR metadata (SPDX Apache-2.0)");
         assertEquals(List.of("org/corpus"), fm.get("datasets"), "data_source that looks like a dataset id");
         assertEquals(List.of("apr", "java", "qwen2", "safetensors", "gguf"), fm.get("tags"));

@@ -1,15 +1,15 @@
 package dev.apr.hub.testing;
 
 import dev.apr.format.DType;
+import dev.apr.format.PyJson;
 import dev.apr.format.apr.AprWriter;
+import dev.apr.format.gguf.GgufNames;
 import dev.apr.format.gguf.GgufValueType;
 import dev.apr.format.gguf.GgufWriter;
-import dev.apr.format.gguf.GgufNames;
 import dev.apr.format.quant.Quantize;
 import dev.apr.format.safetensors.SafeTensorsWriter;
 import dev.apr.model.ModelConfig;
 import dev.apr.model.export.HfConfigFiles;
-import dev.apr.format.PyJson;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;

@@ -1,8 +1,8 @@
 package dev.apr.model.export;
 
-import dev.apr.format.PyJson;
 import dev.apr.format.AprException;
 import dev.apr.format.DType;
+import dev.apr.format.PyJson;
 import dev.apr.model.ModelConfig;
 
 import java.util.ArrayList;

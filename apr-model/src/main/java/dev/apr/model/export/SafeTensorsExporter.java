@@ -1,10 +1,10 @@
 package dev.apr.model.export;
 
-import dev.apr.format.PyJson;
 import dev.apr.format.AprException;
 import dev.apr.format.DType;
 import dev.apr.format.Floats;
 import dev.apr.format.ModelFile;
+import dev.apr.format.PyJson;
 import dev.apr.format.Tensor;
 import dev.apr.format.TensorBytes;
 import dev.apr.format.TokenizerJson;

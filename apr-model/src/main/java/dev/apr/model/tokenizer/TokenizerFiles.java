@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.apr.format.AprException;
 import dev.apr.format.PyJson;
-import dev.apr.format.io.AtomicWrite;
 import dev.apr.format.TokenizerJson;
+import dev.apr.format.io.AtomicWrite;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,9 +1,9 @@
 package dev.apr.model.export;
 
-import dev.apr.format.PyJson;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.apr.format.AprException;
 import dev.apr.format.DType;
+import dev.apr.format.PyJson;
 import dev.apr.model.ModelConfig;
 import org.junit.jupiter.api.Test;
 
