@@ -1,18 +1,12 @@
 package dev.apr.model;
 
 import dev.apr.format.AprException;
-import dev.apr.format.Json;
 import dev.apr.format.ModelFile;
-import dev.apr.format.TokenizerJson;
 import dev.apr.format.apr.AprFile;
 import dev.apr.model.tokenizer.Tokenizer;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * The tokenizer that travels with a checkpoint: a GGUF's own {@code tokenizer.ggml.*} keys, the
@@ -37,31 +31,15 @@ public final class ModelTokenizer {
         };
     }
 
+    /**
+     * An APR's embedded tokenizer, read by {@link Tokenizer#fromAprMetadata} (the one reader of the
+     * APR tokenizer keys: the tokenizer itself, its special tokens and its chat template), so
+     * {@code apr run} on an APR behaves as on the GGUF or HF directory exported from it.
+     */
     private static Tokenizer fromApr(ModelFile f) {
         if (!(f instanceof AprFile a) || !a.hasFlag("HAS_VOCAB"))
             throw AprException.badInput("NO_TOKENIZER", f.path() + ": flags: expected HAS_VOCAB (an embedded tokenizer), got none;"
                     + " stamp one in with: apr stamp " + f.path() + " --tokenizer DIR -o OUT.apr");
-        Map<String, Object> md = f.metadata();
-        Object whole = md.get("tokenizer.json");
-        if (whole != null) {
-            // the whole tokenizer.json, as text or as a parsed object
-            byte[] bytes = whole instanceof String s ? s.getBytes(StandardCharsets.UTF_8) : Json.compact(whole);
-            TokenizerJson tj = TokenizerJson.parse(bytes, Path.of(f.path() + "#tokenizer.json"));
-            return Tokenizer.fromJson(tj, null);
-        }
-        // vocabulary + merges only (the pre-tokenizer by name, as GGUF carries it)
-        Object vocab = md.get("tokenizer.vocabulary"), merges = md.get("tokenizer.merges");
-        if (!(vocab instanceof List<?>) || !(merges instanceof List<?>))
-            throw AprException.badInput("NO_TOKENIZER", f.path() + ": metadata tokenizer.vocabulary / tokenizer.merges: expected arrays"
-                    + " (HAS_VOCAB is set), got " + (vocab == null ? "nothing" : "a " + vocab.getClass().getSimpleName()));
-        Map<String, Object> g = new HashMap<>();
-        g.put("tokenizer.ggml.model", "gpt2");
-        g.put("tokenizer.ggml.tokens", vocab);
-        g.put("tokenizer.ggml.merges", merges);
-        Object pre = md.get("tokenizer.pre_type");
-        g.put("tokenizer.ggml.pre", pre == null ? "qwen2" : pre.toString());
-        if (md.get("tokenizer.bos_token_id") instanceof Number n) g.put("tokenizer.ggml.bos_token_id", n);
-        if (md.get("tokenizer.eos_token_id") instanceof Number n) g.put("tokenizer.ggml.eos_token_id", n);
-        return Tokenizer.fromGguf(g);
+        return Tokenizer.fromAprMetadata(f.metadata(), f.path().toString());
     }
 }

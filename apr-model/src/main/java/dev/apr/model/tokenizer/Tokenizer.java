@@ -1,6 +1,7 @@
 package dev.apr.model.tokenizer;
 
 import dev.apr.format.AprException;
+import dev.apr.format.Json;
 import dev.apr.format.TokenizerJson;
 import dev.apr.format.TokenizerJson.AddedToken;
 import dev.apr.format.TokenizerJson.PreTokenizerStep;
@@ -240,8 +241,10 @@ public final class Tokenizer {
      */
     public static Tokenizer fromAprMetadata(Map<String, Object> md, String source) {
         Object embedded = md.get("tokenizer.json");
-        if (embedded instanceof String json) {
-            TokenizerJson tj = TokenizerJson.parse(json, source + "#tokenizer.json");
+        if (embedded != null) {
+            // the whole tokenizer.json, as text or as an already parsed object
+            TokenizerJson tj = embedded instanceof String json ? TokenizerJson.parse(json, source + "#tokenizer.json")
+                    : TokenizerJson.parse(Json.compact(embedded), Path.of(source + "#tokenizer.json"));
             Map<?, ?> st = md.get("special_tokens") instanceof Map<?, ?> m ? m : Map.of();
             String bos = specialName(st.get("bos_token"), md.get("tokenizer.bos_token_id"), tj);
             String eos = specialName(st.get("eos_token"), md.get("tokenizer.eos_token_id"), tj);

@@ -95,6 +95,35 @@ class StamperTest {
         }
     }
 
+    /**
+     * apr run on a stamped APR must tokenize and chat as on the tokenizer directory it was stamped
+     * from (and so as on the GGUF / HF files exported from it): the same special ids and the
+     * chat template's default system prompt (a Qwen2.5-style template here).
+     */
+    @Test
+    void stampedTokenizerReadsAsTheDirectoryDoes() throws Exception {
+        Path tok = Files.createDirectories(dir.resolve("tok"));
+        Files.copy(TinyApr.QWEN_TOKENIZER.resolve("tokenizer.json"), tok.resolve("tokenizer.json"));
+        Map<String, Object> cfg = new java.util.LinkedHashMap<>(Json.readObject(TinyApr.QWEN_TOKENIZER.resolve("tokenizer_config.json"), false));
+        cfg.put("chat_template", "{%- if messages[0]['role'] == 'system' %}{{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}"
+                + "{%- else %}{{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}{%- endif %}");
+        Files.write(tok.resolve("tokenizer_config.json"), Json.compact(cfg));
+        Path in = TinyApr.write(dir.resolve("in.apr"), TinyApr.qwen2(true), DType.BF16, 0, Map.of());
+        Stamper.stamp(in, dir.resolve("out.apr"), tokenizer(tok), false);
+        var fromDir = dev.apr.model.tokenizer.Tokenizer.load(tok);
+        try (AprFile b = AprFile.open(dir.resolve("out.apr"))) {
+            var fromApr = dev.apr.model.ModelTokenizer.load(b);
+            assertEquals(151645, fromApr.eosId());
+            assertEquals(fromDir.eosId(), fromApr.eosId());
+            assertEquals(151643, fromApr.padId());
+            assertEquals(fromDir.chatTemplate(), fromApr.chatTemplate());
+            assertEquals("You are Qwen, created by Alibaba Cloud. You are a helpful assistant.", fromApr.defaultSystemPrompt());
+            var chat = List.of(dev.apr.model.tokenizer.Message.user("hi <|im_end|> 你好"));
+            assertArrayEquals(fromDir.encodeChat(chat), fromApr.encodeChat(chat));
+            assertEquals(151644, fromApr.encodeChat(chat)[0]);
+        }
+    }
+
     @Test
     void bosFallsBackToTheModelsExistingId() throws Exception {
         Path in = TinyApr.write(dir.resolve("in.apr"), TinyApr.qwen2(true), DType.BF16, 0,
