@@ -28,11 +28,15 @@ public final class HfConfigFiles {
      * {@code torchDtype} is "float32", "float16" or "bfloat16".
      */
     public static Map<String, Object> config(ModelConfig c, String torchDtype) {
-        if (c.family().equals("llama") && (c.bosTokenId() < 0 || c.eosTokenId() < 0))
-            throw AprException.badInput("MISSING_TOKEN_IDS", "config.json: bos_token_id/eos_token_id: expected the"
-                    + " tokenizer's ids (LlamaConfig would default them to 1 and 2), got bos " + c.bosTokenId()
-                    + ", eos " + c.eosTokenId() + "; stamp the model with 'apr stamp --tokenizer DIR' first");
+        boolean llama = c.family().equals("llama");
+        if (llama && c.eosTokenId() < 0)
+            throw AprException.badInput("MISSING_TOKEN_IDS", "config.json: eos_token_id: expected the"
+                    + " tokenizer's id (LlamaConfig would default it to 2), got none (bos " + c.bosTokenId()
+                    + ", eos " + c.eosTokenId() + "); stamp the model with 'apr stamp --tokenizer DIR' first");
         Map<String, Object> m = new LinkedHashMap<>(c.toHfConfig(torchDtype));
+        // A tokenizer without a BOS token (Qwen's on a Llama-shaped model): an explicit null, which
+        // LlamaConfig keeps as None, where a missing key would become its default 1, a real token
+        if (llama && c.bosTokenId() < 0) m.put("bos_token_id", null);
         // Qwen2.5's own config.json carries use_mrope: false (multimodal RoPE off); write it too
         if (c.family().equals("qwen2")) m.putIfAbsent("use_mrope", false);
         return m;

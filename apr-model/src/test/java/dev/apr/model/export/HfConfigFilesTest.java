@@ -105,7 +105,24 @@ class HfConfigFilesTest {
         AprException e = assertThrows(AprException.class,
                 () -> HfConfigFiles.config(ModelConfig.preset("llama-370m"), "float32"));
         assertEquals("MISSING_TOKEN_IDS", e.code());
-        assertTrue(e.getMessage().contains("bos_token_id"));
+        assertTrue(e.getMessage().contains("eos_token_id"), e.getMessage());
+    }
+
+    /** A Llama-shaped model with Qwen's tokenizer (no BOS): bos_token_id is an explicit null, not LlamaConfig's default 1. */
+    @Test
+    void llamaWithoutBosWritesAnExplicitNull() throws Exception {
+        ModelConfig c = ModelConfig.preset("llama-tiny");
+        c = new ModelConfig(c.family(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(),
+                c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.ropeTheta(), c.rmsNormEps(), c.attentionBias(),
+                c.tieWordEmbeddings(), -1, 151645);
+        String json = PyJson.dumps(HfConfigFiles.config(c, "float32"));
+        assertTrue(json.contains("\"bos_token_id\": null,"), json);
+        Map<String, Object> m = parse(json);
+        assertTrue(m.containsKey("bos_token_id"));
+        assertNull(m.get("bos_token_id"));
+        assertEquals(151645, m.get("eos_token_id"));
+        // read back as the importer reads a config.json: no BOS
+        assertEquals(-1, ModelConfig.fromHfConfig(m, "config.json").bosTokenId());
     }
 
     @Test
