@@ -1,6 +1,7 @@
 package dev.apr.model;
 
 import dev.apr.format.AprException;
+import dev.apr.format.Json;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -155,6 +156,7 @@ public record ModelConfig(
         if (arch != null && !arch.equals(family.equals("qwen2") ? "Qwen2ForCausalLM" : "LlamaForCausalLM"))
             throw AprException.badInput("UNKNOWN_ARCHITECTURE", source + ": architectures: expected "
                     + (family.equals("qwen2") ? "Qwen2ForCausalLM" : "LlamaForCausalLM") + ", got " + arch);
+        refuseUnsupported(c, source);
         int hidden = intField(c, "hidden_size", source, null);
         int heads = intField(c, "num_attention_heads", source, null);
         int kv = intField(c, "num_key_value_heads", source, heads);
@@ -170,6 +172,23 @@ public record ModelConfig(
                 qwen || Boolean.TRUE.equals(c.get("attention_bias")),
                 Boolean.TRUE.equals(c.getOrDefault("tie_word_embeddings", false)),
                 tokenId(c.get("bos_token_id")), tokenId(c.get("eos_token_id")));
+    }
+
+    /**
+     * Fields that change the computation but that this record does not model: refused, so that
+     * no command (import, run, pretrain --config) computes another function than the checkpoint's.
+     */
+    private static void refuseUnsupported(Map<String, Object> c, String source) {
+        Object rs = c.get("rope_scaling");
+        if (rs != null) throw unsupported(source, "rope_scaling", "null (no RoPE scaling)", Json.compactString(rs));
+        Object act = c.get("hidden_act");
+        if (act != null && !"silu".equals(act)) throw unsupported(source, "hidden_act", "\"silu\"", Json.compactString(act));
+        if (Boolean.TRUE.equals(c.get("use_sliding_window"))) throw unsupported(source, "use_sliding_window", "false", "true");
+        if (Boolean.TRUE.equals(c.get("mlp_bias"))) throw unsupported(source, "mlp_bias", "false", "true");
+    }
+
+    private static AprException unsupported(String source, String field, String expected, String actual) {
+        return AprException.badInput("UNSUPPORTED_CONFIG", source + ": " + field + ": expected " + expected + ", got " + actual);
     }
 
     /** A complete HF config.json for this model's real class: every architecture field written. */

@@ -3,7 +3,9 @@ package dev.apr.model;
 import dev.apr.format.AprException;
 import dev.apr.format.ModelFile;
 import dev.apr.format.Tensor;
+import dev.apr.format.gguf.GgufFile;
 import dev.apr.format.gguf.GgufNames;
+import dev.apr.model.io.GgufImporter;
 import dev.apr.model.kernel.WeightMatrix;
 
 import java.util.Arrays;
@@ -34,49 +36,11 @@ public final class Weights {
         };
     }
 
-    /** The architecture keys of a GGUF file (specs/gguf-safetensors.md §4.1) as a ModelConfig. */
-    static ModelConfig ggufConfig(ModelFile f) {
-        String src = f.path().toString();
-        Map<String, Object> md = f.metadata();
-        Object archV = md.get("general.architecture");
-        String arch = archV == null ? null : archV.toString();
-        if (!"qwen2".equals(arch) && !"llama".equals(arch))
-            throw AprException.badInput("UNKNOWN_ARCHITECTURE", src + ": general.architecture: expected qwen2 or llama, got "
-                    + (arch == null ? "nothing" : "'" + arch + "'"));
-        Tensor embed = f.tensor("token_embd.weight");
-        if (embed == null) throw AprException.badInput("MISSING_TENSOR", src + ": tensor token_embd.weight: expected, got nothing");
-        int hidden = ggufInt(md, arch + ".embedding_length", src, null);
-        int heads = ggufInt(md, arch + ".attention.head_count", src, null);
-        int kv = ggufInt(md, arch + ".attention.head_count_kv", src, heads);
-        int headDim = ggufInt(md, arch + ".attention.key_length", src, hidden / heads);
-        boolean qwen = arch.equals("qwen2");
-        return new ModelConfig(arch, hidden,
-                ggufInt(md, arch + ".block_count", src, null), heads, kv, headDim,
-                ggufInt(md, arch + ".feed_forward_length", src, null),
-                (int) embed.shape()[0],
-                ggufInt(md, arch + ".context_length", src, null),
-                ggufNum(md, arch + ".rope.freq_base", src, 10000.0),
-                ggufNum(md, arch + ".attention.layer_norm_rms_epsilon", src, null),
-                qwen || f.tensor("blk.0.attn_q.bias") != null,
-                f.tensor("output.weight") == null,
-                md.get("tokenizer.ggml.bos_token_id") instanceof Number n ? n.intValue() : -1,
-                md.get("tokenizer.ggml.eos_token_id") instanceof Number n ? n.intValue() : -1);
-    }
-
-    private static int ggufInt(Map<String, Object> md, String key, String src, Integer dflt) {
-        Object v = md.get(key);
-        if (v instanceof Number n) return n.intValue();
-        if (v == null && dflt != null) return dflt;
-        throw AprException.badInput("BAD_CONFIG", src + ": " + key + ": expected an integer, got " + (v == null ? "nothing" : v));
-    }
-
-    private static double ggufNum(Map<String, Object> md, String key, String src, Double dflt) {
-        Object v = md.get(key);
-        // a FLOAT32 key means the decimal it was written from (1e-6f -> 1e-6, not 9.99999997e-7)
-        if (v instanceof Float fl) return Double.parseDouble(Float.toString(fl));
-        if (v instanceof Number n) return n.doubleValue();
-        if (v == null && dflt != null) return dflt;
-        throw AprException.badInput("BAD_CONFIG", src + ": " + key + ": expected a number, got " + (v == null ? "nothing" : v));
+    /** A GGUF file's architecture keys, read as {@code apr import} reads them (one reader, the same refusals). */
+    private static ModelConfig ggufConfig(ModelFile f) {
+        if (!(f instanceof GgufFile g))
+            throw new IllegalArgumentException(f.path() + ": a GGUF ModelFile that is not a GgufFile: " + f.getClass().getName());
+        return GgufImporter.config(g, f.path().toString());
     }
 
     /** The file's name for an HF tensor name (identity except for GGUF). */

@@ -2,6 +2,9 @@ package dev.apr.model;
 
 import dev.apr.format.DType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -11,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class TransformerTest {
+    @TempDir Path dir;
 
     /** qwen2: tied embeddings, q/k/v bias, GQA 4 heads over 2 kv heads, head dim 16. */
     static final ModelConfig QWEN = new ModelConfig("qwen2", 64, 2, 4, 2, 16, 128, 97, 512, 1e6, 1e-6, true, true, -1, -1);
@@ -249,8 +253,21 @@ class TransformerTest {
             f.put(Weights.fileName(f, hf), DType.F32, e.getValue(), v);
         }
         assertEquals("blk.1.attn_q.weight", Weights.fileName(f, "model.layers.1.self_attn.q_proj.weight"));
-        try (f) {
-            Transformer m = Transformer.load(f);
+        // a real GGUF file, read as apr run reads one
+        dev.apr.format.gguf.GgufWriter gw = new dev.apr.format.gguf.GgufWriter();
+        for (var e : md.entrySet()) {
+            switch (e.getValue()) {
+                case String v -> gw.putString(e.getKey(), v);
+                case Long v -> gw.putU32(e.getKey(), v);
+                case Float v -> gw.putF32(e.getKey(), v);
+                default -> throw new IllegalStateException(e.getKey());
+            }
+        }
+        for (var t : f.tensors()) gw.addTensor(t.name(), t.dtype(), t.shape(), t.data());
+        gw.write(dir.resolve("llama.gguf"));
+        f.close();
+        try (var g = dev.apr.format.ModelFiles.open(dir.resolve("llama.gguf"))) {
+            Transformer m = Transformer.load(g);
             assertEquals(LLAMA, m.config());
             float[] got = m.forward(m.newState(64), TOKENS, true);
             assertLogits(new ReferenceModel(LLAMA, w).logits(TOKENS), got, LLAMA.vocabSize(), 1e-4, "llama gguf");

@@ -113,6 +113,9 @@ public final class GgufImporter {
         if (g.has(arch + ".rope.scaling.type") && !"none".equals(g.metadata().get(arch + ".rope.scaling.type")))
             throw AprException.badInput("GGUF_UNSUPPORTED_ROPE", where + ": " + arch + ".rope.scaling.type: expected none, got "
                     + g.metadata().get(arch + ".rope.scaling.type"));
+        if (g.tensor("rope_freqs.weight") != null)
+            throw AprException.badInput("GGUF_UNSUPPORTED_ROPE", where + ": tensor 'rope_freqs.weight': expected none (apr computes plain"
+                    + " RoPE from rope.freq_base), got one (llama-3 RoPE scaling, not supported)");
         Tensor embd = g.tensor("token_embd.weight");
         if (embd == null) throw AprException.badInput("GGUF_MISSING_TENSOR", where + ": tensor 'token_embd.weight': expected, got no such tensor");
         int vocab = (int) embd.shape()[0];

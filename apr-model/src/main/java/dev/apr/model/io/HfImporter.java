@@ -91,7 +91,6 @@ public final class HfImporter {
             throw BadInput.of("MISSING_CONFIG", hfDir, "config.json", "a config.json in the directory", "none");
         Map<String, Object> hfConfig = Json.readObject(configPath, false);
         ModelConfig cfg = ModelConfig.fromHfConfig(hfConfig, configPath.toString());
-        checkSupported(hfConfig, configPath);
         List<String> said = new ArrayList<>();
         Consumer<String> note = s -> { said.add(s); notes.accept(s); };
 
@@ -131,20 +130,6 @@ public final class HfImporter {
             for (Tensor t : f.tensors()) params += t.elementCount();
             return new Result(output, cfg, f.tensors().size(), params, f.fileSize(), f.hasFlag(AprFlags.HAS_VOCAB), List.copyOf(said));
         }
-    }
-
-    /**
-     * Config fields that change the computation but that ModelConfig does not model: refused,
-     * so that a model is never imported into something that silently computes another function.
-     */
-    static void checkSupported(Map<String, Object> c, Path file) {
-        Object rs = c.get("rope_scaling");
-        if (rs != null) throw BadInput.of("UNSUPPORTED_CONFIG", file, "rope_scaling", "null (no RoPE scaling)", Json.compactString(rs));
-        Object act = c.get("hidden_act");
-        if (act != null && !"silu".equals(act)) throw BadInput.of("UNSUPPORTED_CONFIG", file, "hidden_act", "\"silu\"", Json.compactString(act));
-        if (Boolean.TRUE.equals(c.get("use_sliding_window")))
-            throw BadInput.of("UNSUPPORTED_CONFIG", file, "use_sliding_window", "false", "true");
-        if (Boolean.TRUE.equals(c.get("mlp_bias"))) throw BadInput.of("UNSUPPORTED_CONFIG", file, "mlp_bias", "false", "true");
     }
 
     private static long outBytes(Tensor t, TargetDType target) {

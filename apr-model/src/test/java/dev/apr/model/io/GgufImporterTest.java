@@ -118,4 +118,55 @@ class GgufImporterTest {
         assertEquals(2, e.exitCode());
         assertFalse(Files.exists(dir.resolve("y.apr")));
     }
+
+    /**
+     * A tiny llama GGUF as llama.cpp's converter writes a Llama-3.1/3.2 file: a rope_freqs.weight
+     * tensor (or, in older files, a rope.scaling.type key). Both import and the run path (which
+     * reads the file in place) refuse it by name: plain RoPE would compute another function.
+     */
+    @Test void ropeScalingIsRefusedByImportAndByRun() {
+        int h = 32, f = 64, v = 300;
+        for (boolean freqsTensor : new boolean[] {true, false}) {
+            Path gguf = dir.resolve("scaled-" + freqsTensor + ".gguf");
+            dev.apr.format.gguf.GgufWriter w = new dev.apr.format.gguf.GgufWriter();
+            w.putString("general.architecture", "llama");
+            w.putU32("llama.context_length", 2048);
+            w.putU32("llama.embedding_length", h);
+            w.putU32("llama.block_count", 1);
+            w.putU32("llama.feed_forward_length", f);
+            w.putU32("llama.attention.head_count", 4);
+            w.putU32("llama.attention.head_count_kv", 2);
+            w.putF32("llama.rope.freq_base", 500000f);
+            w.putF32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+            if (!freqsTensor) w.putString("llama.rope.scaling.type", "linear");
+            Map<String, long[]> shapes = new java.util.LinkedHashMap<>();
+            shapes.put("token_embd.weight", new long[] {v, h});
+            shapes.put("blk.0.attn_norm.weight", new long[] {h});
+            shapes.put("blk.0.attn_q.weight", new long[] {h, h});
+            shapes.put("blk.0.attn_k.weight", new long[] {h / 2, h});
+            shapes.put("blk.0.attn_v.weight", new long[] {h / 2, h});
+            shapes.put("blk.0.attn_output.weight", new long[] {h, h});
+            shapes.put("blk.0.ffn_norm.weight", new long[] {h});
+            shapes.put("blk.0.ffn_gate.weight", new long[] {f, h});
+            shapes.put("blk.0.ffn_up.weight", new long[] {f, h});
+            shapes.put("blk.0.ffn_down.weight", new long[] {h, f});
+            shapes.put("output_norm.weight", new long[] {h});
+            if (freqsTensor) shapes.put("rope_freqs.weight", new long[] {h / 8});
+            for (var e : shapes.entrySet()) {
+                long n = 1;
+                for (long d : e.getValue()) n *= d;
+                w.addTensor(e.getKey(), DType.F32, e.getValue(), java.lang.foreign.MemorySegment.ofArray(new float[(int) n]));
+            }
+            w.write(gguf);
+            AprException imp = assertThrows(AprException.class, () -> GgufImporter.importGguf(gguf, dir.resolve("out.apr")));
+            assertEquals("GGUF_UNSUPPORTED_ROPE", imp.code());
+            assertTrue(imp.getMessage().contains(freqsTensor ? "rope_freqs.weight" : "llama.rope.scaling.type: expected none, got linear"),
+                    imp.getMessage());
+            assertFalse(Files.exists(dir.resolve("out.apr")));
+            try (var file = dev.apr.format.ModelFiles.open(gguf)) {
+                AprException run = assertThrows(AprException.class, () -> dev.apr.model.Transformer.load(file));
+                assertEquals(imp.getMessage(), run.getMessage());
+            }
+        }
+    }
 }
