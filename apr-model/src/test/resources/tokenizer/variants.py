@@ -10,3 +10,11 @@ json.dump(l, open('llama3style.json', 'w'), ensure_ascii=False)
 g = json.loads(json.dumps(t))
 g['pre_tokenizer'] = {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True}
 json.dump(g, open('gpt2style.json', 'w'), ensure_ascii=False)
+# smollm-style: SmolLM's Sequence[Digits(individual), ByteLevel(use_regex)], no normalizer.
+# Its ids come from the Rust tokenizers (npm "tokenizers" 0.23.2, Tokenizer.fromFile) on the same texts,
+# not from tokenizers.js, whose Digits splits only ASCII digits.
+s = json.loads(json.dumps(t))
+s['normalizer'] = None
+s['pre_tokenizer'] = {"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": True},
+                      {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}]}
+json.dump(s, open('smollmstyle.json', 'w'), ensure_ascii=False)

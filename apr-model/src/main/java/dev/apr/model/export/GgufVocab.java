@@ -62,11 +62,14 @@ public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<Stri
         String pre = md.get("tokenizer.pre_type") instanceof String s && !s.isBlank() ? s : p.pre();
         if (pre == null)
             throw AprException.badInput("EXPORT_UNKNOWN_PRE_TOKENIZER", source + ": tokenizer pre-tokenizer: expected the Qwen2 "
-                    + "(digits one at a time) or Llama-3 (digits in groups of 3) regex, or metadata 'tokenizer.pre_type', got neither");
-        if (!pre.equals("qwen2") && !pre.equals("llama-bpe") && !pre.equals("llama3") && !pre.equals("llama-v3"))
-            throw AprException.badInput("EXPORT_UNKNOWN_PRE_TOKENIZER", source + ": tokenizer.pre_type: expected qwen2 or "
-                    + "llama-bpe (the pre-tokenizers apr knows llama.cpp accepts), got '" + pre + "'");
-        if (!pre.equals("qwen2")) pre = "llama-bpe";
+                    + "(digits one at a time) or Llama-3 (digits in groups of 3) regex, SmolLM's Digits + ByteLevel or GPT-2's ByteLevel,"
+                    + " or metadata 'tokenizer.pre_type', got neither");
+        pre = switch (pre) {
+            case "qwen2", "smollm", "gpt-2" -> pre;
+            case "llama-bpe", "llama3", "llama-v3" -> "llama-bpe";
+            default -> throw AprException.badInput("EXPORT_UNKNOWN_PRE_TOKENIZER", source + ": tokenizer.pre_type: expected qwen2, "
+                    + "llama-bpe, smollm or gpt-2 (the pre-tokenizers apr splits as llama.cpp does), got '" + pre + "'");
+        };
 
         int maxId = p.tokens().keySet().stream().mapToInt(Integer::intValue).max().orElse(-1);
         if (maxId >= vocabSize)
@@ -117,14 +120,7 @@ public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<Stri
         List<String> merges = new ArrayList<>(tj.merges().size());
         // a literal space inside a piece (possible in the newer pair form) is written as U+0120
         for (String[] m : tj.merges()) merges.add(m[0].replace(' ', '\u0120') + " " + m[1].replace(' ', '\u0120'));
-        return new Parsed(tokens, control, user, merges, detectPre(tj.preTokenizers()));
-    }
-
-    /** qwen2 splits digits one at a time ({@code \p{N}}), llama-bpe in groups of up to 3. */
-    static String detectPre(List<TokenizerJson.PreTokenizerStep> steps) {
-        for (var st : steps) if (st.regex() != null && st.regex().contains("\\p{N}{1,3}")) return "llama-bpe";
-        for (var st : steps) if (st.regex() != null && st.regex().contains("\\p{N}") && st.regex().contains("\\p{L}")) return "qwen2";
-        return null;
+        return new Parsed(tokens, control, user, merges, TokenizerEmbedding.preType(tj.preTokenizers()));
     }
 
     static boolean looksSpecial(String t) {

@@ -95,9 +95,10 @@ public final class TokenizerEmbedding {
         k.put("tokenizer.vocab_size", vocabulary.size());
         k.put("tokenizer.vocabulary", vocabulary);
         k.put("tokenizer.merges", tj.mergeStrings());
-        String pre = preType(tj.preTokenizers());
+        // a legacy vocab.json pair splits as its slow class does: Qwen2Tokenizer with Qwen's regex
+        String pre = tj.legacyPair() && tc != null && "Qwen2Tokenizer".equals(tc.tokenizerClass()) ? "qwen2" : preType(tj.preTokenizers());
         if (pre != null) k.put("tokenizer.pre_type", pre);
-        else notes.add(tj.source() + ": pre-tokenizer is neither the Qwen2 nor the Llama-3 regex: tokenizer.pre_type not set");
+        else notes.add(tj.source() + ": pre-tokenizer is none of Qwen2's, Llama-3's, SmolLM's or GPT-2's: tokenizer.pre_type not set");
 
         if (hasTokenizerJson) k.put("tokenizer.json", minify(Json.readFile(tjPath), tjPath));
         else notes.add("no tokenizer.json in " + dir + ": embedded the vocab.json + merges.txt vocabulary only; without"
@@ -136,14 +137,22 @@ public final class TokenizerEmbedding {
     }
 
     /**
-     * {@code tokenizer.pre_type} from the pre-tokenizer's split regex, as llama.cpp names it:
+     * {@code tokenizer.pre_type}, the llama.cpp pre type whose splitting equals these steps:
      * {@code qwen2} splits digits one at a time ({@code \p{N}}), {@code llama-bpe} (Llama 3) in
-     * groups of up to three ({@code \p{N}{1,3}}); null for anything else.
+     * groups of up to three ({@code \p{N}{1,3}}), {@code smollm} is Digits (one at a time) then
+     * ByteLevel's GPT-2 regex, {@code gpt-2} that regex alone; null for anything else.
      */
     public static String preType(List<TokenizerJson.PreTokenizerStep> steps) {
         for (var st : steps) if (st.regex() != null && st.regex().contains("\\p{N}{1,3}")) return "llama-bpe";
         for (var st : steps)
             if (st.regex() != null && st.regex().contains("\\p{N}") && st.regex().contains("\\p{L}")) return "qwen2";
+        List<String> kinds = steps.stream().map(st -> switch (st.type()) {
+            case "Digits" -> st.individualDigits() ? "each digit" : "digit runs";
+            case "ByteLevel" -> st.useRegex() && !st.addPrefixSpace() ? "GPT-2 regex" : "other ByteLevel";
+            default -> st.type();
+        }).toList();
+        if (kinds.equals(List.of("each digit", "GPT-2 regex"))) return "smollm";
+        if (kinds.equals(List.of("GPT-2 regex"))) return "gpt-2";
         return null;
     }
 

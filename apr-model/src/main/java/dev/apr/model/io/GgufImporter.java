@@ -13,6 +13,7 @@ import dev.apr.format.gguf.GgufNames;
 import dev.apr.format.gguf.GgufValueType;
 import dev.apr.format.quant.Dequantize;
 import dev.apr.model.ModelConfig;
+import dev.apr.model.tokenizer.PreTokenizerRegex;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -224,7 +225,8 @@ public final class GgufImporter {
                     + " entries (one per token), got " + types.size());
         List<String> merges = g.array("tokenizer.ggml.merges", GgufValueType.STRING);
         String pre = g.has("tokenizer.ggml.pre") ? g.string("tokenizer.ggml.pre") : null;
-        if (pre == null) notes.add("no tokenizer.ggml.pre: the rebuilt tokenizer.json uses the qwen2 pre-tokenizer regex");
+        PreTokenizerRegex.forGgufPre(pre, g.path().toString());   // a pre type apr cannot split as llama.cpp does: refused here
+        if (pre == null) notes.add("no tokenizer.ggml.pre: the rebuilt tokenizer.json uses GPT-2's split regex, as llama.cpp's 'default' does");
 
         md.put("tokenizer.model_type", "BPE");
         md.put("tokenizer.vocab_size", tokens.size());
@@ -249,8 +251,6 @@ public final class GgufImporter {
         return true;
     }
 
-    static final String QWEN2_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-    static final String LLAMA3_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
     /**
      * A Hugging Face {@code tokenizer.json} equivalent to the GGUF vocabulary: NORMAL tokens form
@@ -259,7 +259,9 @@ public final class GgufImporter {
      * split regex followed by byte-level mapping, as in those models' own files.
      */
     public static Map<String, Object> rebuildTokenizerJson(List<String> tokens, List<Integer> types, List<String> merges, String pre) {
+        List<String> regexes = PreTokenizerRegex.forGgufPre(pre);   // refuses a pre type apr cannot split like llama.cpp
         boolean llama3 = pre != null && (pre.equals("llama-bpe") || pre.equals("llama3") || pre.equals("llama-v3"));
+        boolean qwen2 = "qwen2".equals(pre);
         List<Object> added = new ArrayList<>();
         Map<String, Object> vocab = new LinkedHashMap<>();
         for (int i = 0; i < tokens.size(); i++) {
@@ -277,16 +279,22 @@ public final class GgufImporter {
                 added.add(a);
             } else vocab.put(tokens.get(i), i);
         }
-        Map<String, Object> split = new LinkedHashMap<>();
-        split.put("type", "Split");
-        split.put("pattern", Map.of("Regex", llama3 ? LLAMA3_REGEX : QWEN2_REGEX));
-        split.put("behavior", "Isolated");
-        split.put("invert", false);
+        // each split regex as an Isolated Split step (smollm: digits, then GPT-2's rule), then bytes
+        List<Object> steps = new ArrayList<>();
+        for (String regex : regexes) {
+            Map<String, Object> split = new LinkedHashMap<>();
+            split.put("type", "Split");
+            split.put("pattern", Map.of("Regex", regex));
+            split.put("behavior", "Isolated");
+            split.put("invert", false);
+            steps.add(split);
+        }
         Map<String, Object> byteLevel = new LinkedHashMap<>();
         byteLevel.put("type", "ByteLevel");
         byteLevel.put("add_prefix_space", false);
-        byteLevel.put("trim_offsets", !llama3 ? false : true);
+        byteLevel.put("trim_offsets", !qwen2);
         byteLevel.put("use_regex", false);
+        steps.add(byteLevel);
         Map<String, Object> decoder = new LinkedHashMap<>();
         decoder.put("type", "ByteLevel");
         decoder.put("add_prefix_space", true);
@@ -308,8 +316,8 @@ public final class GgufImporter {
         root.put("truncation", null);
         root.put("padding", null);
         root.put("added_tokens", added);
-        root.put("normalizer", llama3 ? null : Map.of("type", "NFC"));
-        root.put("pre_tokenizer", Map.of("type", "Sequence", "pretokenizers", List.of(split, byteLevel)));
+        root.put("normalizer", qwen2 ? Map.of("type", "NFC") : null);
+        root.put("pre_tokenizer", Map.of("type", "Sequence", "pretokenizers", steps));
         root.put("post_processor", Map.of("type", "ByteLevel", "add_prefix_space", false, "trim_offsets", false, "use_regex", false));
         root.put("decoder", decoder);
         root.put("model", m);

@@ -2,6 +2,7 @@ package dev.apr.model.tokenizer;
 
 import dev.apr.format.AprException;
 
+import java.util.List;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -29,22 +30,33 @@ public final class PreTokenizerRegex {
     /** Llama 3 (GGUF pre "llama-bpe"): up to three digits together. */
     public static final String LLAMA3 =
             "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-    /** GPT-2 (the ByteLevel pre-tokenizer's built-in regex, GGUF pre "gpt2"/"default"). */
+    /** GPT-2 (the ByteLevel pre-tokenizer's built-in regex, GGUF pre "gpt-2"/"default"). */
     public static final String GPT2 =
             "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
     /** Unicode White_Space, the members of Oniguruma's {@code \s}, as class content. */
     static final String WHITE_SPACE = "\\t\\n\\x0B\\f\\r\\x20\\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000";
 
-    /** The HF regex for a GGUF {@code tokenizer.ggml.pre} value. */
-    public static String forGgufPre(String pre) {
-        if (pre == null) return GPT2;
+    /** Each digit alone: HF's {@code Digits} pre-tokenizer with {@code individual_digits} (SmolLM). */
+    public static final String DIGITS = "\\p{N}";
+
+    /**
+     * The HF split regexes, applied in order, for a GGUF {@code tokenizer.ggml.pre} value (the
+     * groups llama.cpp's llama-vocab.cpp gives each pre type): {@code smollm} splits off each
+     * digit, then applies GPT-2's rule, as SmolLM's tokenizer.json (Digits, then ByteLevel) does.
+     */
+    public static List<String> forGgufPre(String pre) { return forGgufPre(pre, "GGUF"); }
+
+    /** As {@link #forGgufPre(String)}; {@code source} names the file in the refusal. */
+    public static List<String> forGgufPre(String pre, String source) {
+        if (pre == null) return List.of(GPT2);
         return switch (pre) {
-            case "qwen2" -> QWEN2;
-            case "llama-bpe", "llama3", "llama-v3" -> LLAMA3;
-            case "gpt2", "default" -> GPT2;
+            case "qwen2" -> List.of(QWEN2);
+            case "llama-bpe", "llama3", "llama-v3" -> List.of(LLAMA3);
+            case "smollm" -> List.of(DIGITS, GPT2);
+            case "gpt-2", "default" -> List.of(GPT2);
             default -> throw AprException.badInput("TOKENIZER_UNSUPPORTED",
-                    "tokenizer.ggml.pre: expected qwen2, llama-bpe (llama3, llama-v3), gpt2 or default, got '" + pre + "'");
+                    source + ": tokenizer.ggml.pre: expected qwen2, llama-bpe (llama3, llama-v3), smollm, gpt-2 or default, got '" + pre + "'");
         };
     }
 

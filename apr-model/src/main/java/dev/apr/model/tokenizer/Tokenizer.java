@@ -148,12 +148,14 @@ public final class Tokenizer {
                         throw unsupported(src, "pre_tokenizer Split", "behavior Isolated, invert false", s.behavior() + (s.invert() ? ", invert" : ""));
                     b.splits.add(PreTokenizerRegex.compile(s.regex()));
                 }
+                // each digit (or each run of digits) alone, as Rust's char::is_numeric sees them: \p{N}
+                case "Digits" -> b.splits.add(PreTokenizerRegex.compile(s.individualDigits() ? PreTokenizerRegex.DIGITS : "\\p{N}+"));
                 case "ByteLevel" -> {
                     byteLevel = true;
                     b.addPrefixSpace = s.addPrefixSpace();
                     if (s.useRegex()) b.splits.add(PreTokenizerRegex.compile(PreTokenizerRegex.GPT2));
                 }
-                default -> throw unsupported(src, "pre_tokenizer", "Split or ByteLevel", s.type());
+                default -> throw unsupported(src, "pre_tokenizer", "Split, Digits or ByteLevel", s.type());
             }
         }
         if (!byteLevel) throw unsupported(src, "pre_tokenizer", "a ByteLevel step (byte-level BPE)", "none");
@@ -218,7 +220,7 @@ public final class Tokenizer {
         b.vocab = vocab;
         b.merges = merges;
         b.added = added;
-        b.splits.add(PreTokenizerRegex.compile(PreTokenizerRegex.forGgufPre(pre)));
+        for (String regex : PreTokenizerRegex.forGgufPre(pre, src)) b.splits.add(PreTokenizerRegex.compile(regex));
         if ("qwen2".equals(pre)) b.normalizers.add(Normalizer.Form.NFC);
         b.ignoreMerges = pre != null && (pre.equals("llama-bpe") || pre.equals("llama3") || pre.equals("llama-v3"));
         b.bosId = optId(md, "tokenizer.ggml.bos_token_id", toks.size());

@@ -186,4 +186,21 @@ class GgufExporterTest {
                 Map.of("tokenizer.json", tj, "tokenizer.pre_type", "gpt-4o"), 320, 300, 302, "test"));
         assertEquals("EXPORT_UNKNOWN_PRE_TOKENIZER", e.code());
     }
+
+    /** SmolLM's Digits + ByteLevel pre-tokenizer is llama.cpp's "smollm", GPT-2's ByteLevel alone "gpt-2"; neither adds a BOS. */
+    @Test void smollmAndGpt2PreTokenizersSelectTheirLlamaCppNames() {
+        String base = MemoryModel.smallTokenizerJson(300);
+        String pre = base.substring(base.indexOf("\"pre_tokenizer\""), base.indexOf("\"model\""));
+        String smol = base.replace(pre, "\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Digits\",\"individual_digits\":true},"
+                + "{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"use_regex\":true}]},");
+        GgufVocab v = GgufVocab.fromAprMetadata(Map.of("tokenizer.json", smol), 320, -1, 302, "test");
+        assertEquals("smollm", v.pre());
+        assertFalse(v.addBos());
+        String gpt2 = base.replace(pre, "\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"use_regex\":true},");
+        assertEquals("gpt-2", GgufVocab.fromAprMetadata(Map.of("tokenizer.json", gpt2), 320, -1, 302, "test").pre());
+        // Digits in runs (individual_digits false) is no llama.cpp pre type: refused, not guessed
+        String runs = smol.replace("\"individual_digits\":true", "\"individual_digits\":false");
+        assertEquals("EXPORT_UNKNOWN_PRE_TOKENIZER", assertThrows(AprException.class,
+                () -> GgufVocab.fromAprMetadata(Map.of("tokenizer.json", runs), 320, -1, 302, "test")).code());
+    }
 }

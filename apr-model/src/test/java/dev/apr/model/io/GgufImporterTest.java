@@ -62,7 +62,7 @@ class GgufImporterTest {
     static Path tinyApr(Path file, ModelConfig cfg, long seed) {
         AprWriter w = new AprWriter().metadata(cfg.toAprMetadata());
         StringBuilder sb = new StringBuilder("{\"added_tokens\":[{\"id\":300,\"content\":\"<|endoftext|>\",\"special\":true}],"
-                + "\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"" + GgufImporter.QWEN2_REGEX.replace("\\", "\\\\")
+                + "\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"" + dev.apr.model.tokenizer.PreTokenizerRegex.QWEN2.replace("\\", "\\\\")
                 + "\"},\"behavior\":\"Isolated\"},\"model\":{\"type\":\"BPE\",\"vocab\":{");
         for (int i = 0; i < 300; i++) sb.append(i > 0 ? "," : "").append("\"w").append(i).append("\":").append(i);
         w.put("tokenizer.json", sb.append("},\"merges\":[\"w 1\"]}}").toString());

@@ -263,8 +263,8 @@ class TokenizerTest {
     @Test void llamaBpePreGroupsDigitsByThree() {
         Tokenizer g = Tokenizer.fromGguf(ggufMetadata("llama-bpe"));
         // Qwen's vocabulary only has single digits, so both give 8 ids; the pieces differ.
-        assertEquals(List.of("123", "456", "78", " x"), pieces(PreTokenizerRegex.forGgufPre("llama-bpe"), "12345678 x"));
-        assertEquals(List.of("1", "2", "3", "4", " x"), pieces(PreTokenizerRegex.forGgufPre("qwen2"), "1234 x"));
+        assertEquals(List.of("123", "456", "78", " x"), pieces(PreTokenizerRegex.forGgufPre("llama-bpe").getFirst(), "12345678 x"));
+        assertEquals(List.of("1", "2", "3", "4", " x"), pieces(PreTokenizerRegex.forGgufPre("qwen2").getFirst(), "1234 x"));
         assertArrayEquals(qwen.encode("12345678 x"), g.encode("12345678 x"));
         assertEquals("12345678", g.decode(g.encode("12345678")));
         assertTrue(g.addBos() == false, "add_bos_token from metadata wins");

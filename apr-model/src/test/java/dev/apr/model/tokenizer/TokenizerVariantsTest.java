@@ -17,8 +17,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * The other byte-level BPE configurations, checked against HF tokenizers on variants of the Qwen
  * tokenizer.json (made the same way by variants.py; ids by variants.js):
- * Llama-3 style (digits by three, ignore_merges, no normalizer) and GPT-2 style (ByteLevel
- * pre-tokenizer with its own regex and add_prefix_space).
+ * Llama-3 style (digits by three, ignore_merges, no normalizer), GPT-2 style (ByteLevel
+ * pre-tokenizer with its own regex and add_prefix_space) and SmolLM style (Digits, then ByteLevel).
  */
 class TokenizerVariantsTest {
     static JsonNode expected;
@@ -67,6 +67,46 @@ class TokenizerVariantsTest {
         Tokenizer t = write(g, dir);
         assertAllEqual(t, "gpt2style");
         assertEquals(" Hello", t.decode(t.encode("Hello")), "add_prefix_space adds a space");
+    }
+
+    /**
+     * SmolLM's pre-tokenizer: Digits (each numeric char alone, as Rust's char::is_numeric: ½, Ⅻ and
+     * ² too, where tokenizers.js splits only ASCII digits), then ByteLevel's GPT-2 regex. Ids from
+     * the Rust tokenizers (npm "tokenizers" 0.23.2); the same splitting from the GGUF pre type
+     * "smollm" (llama.cpp's \p{N} then GPT-2 rule) and from the tokenizer.json a GGUF import rebuilds.
+     */
+    @Test void smollmStyleEqualsHfAndItsGgufForms(@TempDir Path dir) throws Exception {
+        ObjectNode s = qwenJson.deepCopy();
+        s.putNull("normalizer");
+        s.set("pre_tokenizer", JSON.readTree("{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Digits\",\"individual_digits\":true},"
+                + "{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":true}]}"));
+        Tokenizer t = write(s, dir);
+        assertAllEqual(t, "smollmstyle");
+        assertArrayEquals(new int[] {64, 220, 26062, 220, 70467, 104, 220, 29456, 43201, 220, 16, 17}, t.encode("a ½ Ⅻ ²³ 12"));
+
+        dev.apr.format.TokenizerJson tj = dev.apr.format.TokenizerJson.read(dir.resolve("tokenizer.json"));
+        assertEquals("smollm", dev.apr.model.export.TokenizerEmbedding.preType(tj.preTokenizers()));
+        String[] all = tj.allTokensById();
+        java.util.List<String> tokens = new java.util.ArrayList<>();
+        java.util.List<Integer> types = new java.util.ArrayList<>();
+        java.util.Set<Integer> added = new java.util.HashSet<>();
+        for (var a : tj.addedTokens()) added.add(a.id());
+        for (int i = 0; i < all.length; i++) {
+            tokens.add(all[i]);
+            types.add(added.contains(i) ? 3 : 1);
+        }
+        java.util.Map<String, Object> gguf = new java.util.HashMap<>();
+        gguf.put("tokenizer.ggml.model", "gpt2");
+        gguf.put("tokenizer.ggml.tokens", tokens);
+        gguf.put("tokenizer.ggml.token_type", types);
+        gguf.put("tokenizer.ggml.merges", tj.mergeStrings());
+        gguf.put("tokenizer.ggml.pre", "smollm");
+        assertAllEqual(Tokenizer.fromGguf(gguf), "smollmstyle");
+
+        Path rebuilt = Files.createDirectories(dir.resolve("rebuilt"));
+        JSON.writeValue(rebuilt.resolve("tokenizer.json").toFile(),
+                dev.apr.model.io.GgufImporter.rebuildTokenizerJson(tokens, types, tj.mergeStrings(), "smollm"));
+        assertAllEqual(Tokenizer.load(rebuilt), "smollmstyle");
     }
 
     @Test void unsupportedConfigurationsAreRefusedByName(@TempDir Path dir) throws Exception {
