@@ -30,7 +30,16 @@ public record ModelConfig(
         boolean attentionBias,  // q/k/v bias (qwen2: always true)
         boolean tieWordEmbeddings,
         int bosTokenId,         // -1 when unknown
-        int eosTokenId) {       // -1 when unknown
+        int eosTokenId,         // -1 when unknown
+        RopeScaling ropeScaling) {   // null: plain RoPE (llama only may scale, Llama 3.1/3.2 style)
+
+    /** A model with plain RoPE. */
+    public ModelConfig(String family, int hiddenSize, int numLayers, int numHeads, int numKvHeads, int headDim,
+                       int intermediateSize, int vocabSize, int maxPositions, double ropeTheta, double rmsNormEps,
+                       boolean attentionBias, boolean tieWordEmbeddings, int bosTokenId, int eosTokenId) {
+        this(family, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize, vocabSize, maxPositions,
+                ropeTheta, rmsNormEps, attentionBias, tieWordEmbeddings, bosTokenId, eosTokenId, null);
+    }
 
     public ModelConfig {
         if (!family.equals("llama") && !family.equals("qwen2"))
@@ -48,6 +57,7 @@ public record ModelConfig(
         if (headDim % 2 != 0) throw bad("head_dim", "an even number (RoPE rotates pairs)", headDim);
         if (!(ropeTheta > 0) || !Double.isFinite(ropeTheta)) throw bad("rope_theta", "> 0", ropeTheta);
         if (!(rmsNormEps > 0) || !(rmsNormEps < 1)) throw bad("rms_norm_eps", "in (0, 1)", rmsNormEps);
+        if (ropeScaling != null && !family.equals("llama")) throw bad("rope_scaling", "none for " + family, ropeScaling);
         // absurd sizes are refused before anyone allocates for them
         if ((long) numHeads * headDim > 1 << 16) throw bad("num_heads*head_dim", "<= 65536", (long) numHeads * headDim);
     }
@@ -58,6 +68,11 @@ public record ModelConfig(
 
     private static AprException bad(String field, String expected, Object actual) {
         return AprException.badInput("BAD_CONFIG", "model config: " + field + ": expected " + expected + ", got " + actual);
+    }
+
+    /** RoPE's inverse frequency of each rotated pair (headDim/2 of them), scaled when the model says so. */
+    public double[] ropeInvFreq() {
+        return ropeScaling == null ? RopeScaling.baseInvFreq(ropeTheta, headDim) : ropeScaling.invFreq(ropeTheta, headDim);
     }
 
     public int kvDim() { return numKvHeads * headDim; }
@@ -162,16 +177,34 @@ public record ModelConfig(
         int kv = intField(c, "num_key_value_heads", source, heads);
         int headDim = intField(c, "head_dim", source, heads > 0 ? hidden / heads : 0);
         boolean qwen = family.equals("qwen2");
+        // RoPE: Transformers 4 writes rope_theta + rope_scaling; Transformers 5 one rope_parameters object
+        double theta = numField(c, "rope_theta", source, 10000.0);
+        RopeScaling scaling = RopeScaling.fromHf(c.get("rope_scaling"), source, "rope_scaling");
+        if (c.get("rope_parameters") instanceof Map<?, ?> rp) {
+            @SuppressWarnings("unchecked") Map<String, Object> p = (Map<String, Object>) rp;
+            double t = numField(p, "rope_theta", source + ": rope_parameters", theta);
+            if (c.get("rope_theta") != null && t != theta)
+                throw AprException.badInput("BAD_CONFIG", source + ": rope_parameters.rope_theta: expected rope_theta's " + theta + ", got " + t);
+            theta = t;
+            RopeScaling s2 = RopeScaling.fromHf(p, source, "rope_parameters");
+            if (c.get("rope_scaling") != null && !java.util.Objects.equals(s2, scaling))
+                throw AprException.badInput("BAD_CONFIG", source + ": rope_parameters: expected the same RoPE as rope_scaling, got both, differing");
+            scaling = s2;
+        } else if (c.get("rope_parameters") != null) {
+            throw AprException.badInput("BAD_CONFIG", source + ": rope_parameters: expected an object, got " + Json.compactString(c.get("rope_parameters")));
+        }
+        if (scaling != null && qwen)
+            throw unsupported(source, "rope_scaling", "null for qwen2 (apr scales RoPE for llama only)", Json.compactString(c.get("rope_scaling")));
         return new ModelConfig(family, hidden,
                 intField(c, "num_hidden_layers", source, null), heads, kv, headDim,
                 intField(c, "intermediate_size", source, null),
                 intField(c, "vocab_size", source, null),
                 intField(c, "max_position_embeddings", source, qwen ? 32768 : 2048),
-                numField(c, "rope_theta", source, 10000.0),
+                theta,
                 numField(c, "rms_norm_eps", source, qwen ? 1e-6 : 1e-5),
                 qwen || Boolean.TRUE.equals(c.get("attention_bias")),
                 Boolean.TRUE.equals(c.getOrDefault("tie_word_embeddings", false)),
-                tokenId(c.get("bos_token_id")), tokenId(c.get("eos_token_id")));
+                tokenId(c.get("bos_token_id")), tokenId(c.get("eos_token_id")), scaling);
     }
 
     /**
@@ -179,8 +212,6 @@ public record ModelConfig(
      * no command (import, run, pretrain --config) computes another function than the checkpoint's.
      */
     private static void refuseUnsupported(Map<String, Object> c, String source) {
-        Object rs = c.get("rope_scaling");
-        if (rs != null) throw unsupported(source, "rope_scaling", "null (no RoPE scaling)", Json.compactString(rs));
         Object act = c.get("hidden_act");
         if (act != null && !"silu".equals(act)) throw unsupported(source, "hidden_act", "\"silu\"", Json.compactString(act));
         if (Boolean.TRUE.equals(c.get("use_sliding_window"))) throw unsupported(source, "use_sliding_window", "false", "true");
@@ -205,7 +236,7 @@ public record ModelConfig(
         m.put("max_position_embeddings", maxPositions);
         m.put("rms_norm_eps", rmsNormEps);
         m.put("rope_theta", ropeTheta);
-        m.put("rope_scaling", null);
+        m.put("rope_scaling", ropeScaling == null ? null : ropeScaling.toHf());
         m.put("vocab_size", vocabSize);
         m.put("tie_word_embeddings", tieWordEmbeddings);
         m.put("hidden_act", "silu");
@@ -254,7 +285,8 @@ public record ModelConfig(
                 numField(md, "rms_norm_eps", source, null),
                 qwen || Boolean.TRUE.equals(md.get("attention_bias")),
                 Boolean.TRUE.equals(tied),
-                tokenId(md.get("tokenizer.bos_token_id")), tokenId(md.get("tokenizer.eos_token_id")));
+                tokenId(md.get("tokenizer.bos_token_id")), tokenId(md.get("tokenizer.eos_token_id")),
+                RopeScaling.fromHf(md.get("rope_scaling"), source, "rope_scaling"));
     }
 
     /** The typed APR architecture keys (specs/apr-v2.md) plus tied_embeddings / attention_bias. */
@@ -274,6 +306,7 @@ public record ModelConfig(
         m.put("max_position_embeddings", maxPositions);
         m.put("rope_theta", ropeTheta);
         m.put("rope_type", 2);
+        if (ropeScaling != null) m.put("rope_scaling", ropeScaling.toHf());
         m.put("rms_norm_eps", rmsNormEps);
         m.put("attention_bias", attentionBias);
         m.put("tied_embeddings", tieWordEmbeddings);
@@ -284,12 +317,12 @@ public record ModelConfig(
     /** Same architecture, another vocabulary / tie choice etc. are made with the record's withers. */
     public ModelConfig withVocabSize(int v) {
         return new ModelConfig(family, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize, v,
-                maxPositions, ropeTheta, rmsNormEps, attentionBias, tieWordEmbeddings, bosTokenId, eosTokenId);
+                maxPositions, ropeTheta, rmsNormEps, attentionBias, tieWordEmbeddings, bosTokenId, eosTokenId, ropeScaling);
     }
 
     public ModelConfig withTokens(int bos, int eos) {
         return new ModelConfig(family, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize, vocabSize,
-                maxPositions, ropeTheta, rmsNormEps, attentionBias, tieWordEmbeddings, bos, eos);
+                maxPositions, ropeTheta, rmsNormEps, attentionBias, tieWordEmbeddings, bos, eos, ropeScaling);
     }
 
     // ---- field helpers -----------------------------------------------------------------------

@@ -42,6 +42,8 @@ public final class Transformer {
     /** llama GGUF files store q/k rows permuted for adjacent-pair RoPE (spec §4.4, §8): rotate pairs. */
     private final boolean interleavedRope;
     private final float eps;
+    /** RoPE's inverse frequency per rotated pair (scaled for Llama 3.1-style models). */
+    private final double[] invFreq;
 
     private Transformer(ModelConfig config, WeightMatrix embed, Layer[] layers, float[] finalNorm, WeightMatrix lmHead,
                        boolean interleavedRope) {
@@ -52,6 +54,7 @@ public final class Transformer {
         this.lmHead = lmHead;
         this.interleavedRope = interleavedRope;
         this.eps = (float) config.rmsNormEps();
+        this.invFreq = config.ropeInvFreq();
     }
 
     /** Loads the model a checkpoint describes (config from the file's own metadata). */
@@ -166,7 +169,7 @@ public final class Transformer {
 
         // RoPE angles of the new positions, shared by every layer and head
         float[] cos = new float[T * D / 2], sin = new float[T * D / 2];
-        for (int t = 0; t < T; t++) Ops.ropeAngles(pos0 + t, D, config.ropeTheta(), cos, sin, t * D / 2);
+        for (int t = 0; t < T; t++) Ops.ropeAngles(pos0 + t, invFreq, cos, sin, t * D / 2);
 
         float[] xn = new float[T * E], q = new float[T * Q], k = new float[T * KV], v = new float[T * KV];
         float[] att = new float[T * Q], proj = new float[T * E];

@@ -194,7 +194,7 @@ public final class InitCheckpoint implements AutoCloseable {
     static ModelConfig withTie(ModelConfig c, boolean tie) {
         return new ModelConfig(c.family(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(),
                 c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.ropeTheta(), c.rmsNormEps(), c.attentionBias(), tie,
-                c.bosTokenId(), c.eosTokenId());
+                c.bosTokenId(), c.eosTokenId(), c.ropeScaling());
     }
 
     static String sha256(Path p) {

@@ -58,12 +58,13 @@ final class Layers {
 
     // ---- RoPE (HF rotate-half) ----------------------------------------------------------
 
-    /** cos/sin tables [seq, hd/2]: angle = position / theta^(2i/hd). */
-    static float[][] ropeTables(int seq, int hd, double theta) {
+    /** cos/sin tables [seq, hd/2]: angle = position · invFreq[i] (θ^(−2i/hd), or its Llama 3.1 scaling). */
+    static float[][] ropeTables(int seq, double[] invFreq) {
+        int hd = 2 * invFreq.length;
         float[] cos = new float[seq * hd / 2], sin = new float[seq * hd / 2];
         for (int t = 0; t < seq; t++)
             for (int i = 0; i < hd / 2; i++) {
-                double a = t / Math.pow(theta, (2.0 * i) / hd);
+                double a = t * invFreq[i];
                 cos[t * hd / 2 + i] = (float) Math.cos(a);
                 sin[t * hd / 2 + i] = (float) Math.sin(a);
             }

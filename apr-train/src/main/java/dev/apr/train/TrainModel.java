@@ -63,7 +63,7 @@ public final class TrainModel {
         params = new float[total];
         grads = new float[total];
 
-        float[][] tables = Layers.ropeTables(seq, HD, cfg.ropeTheta());
+        float[][] tables = Layers.ropeTables(seq, cfg.ropeInvFreq());
         cos = tables[0];
         sin = tables[1];
 

@@ -17,17 +17,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class InferenceAgreementTest {
     @Test
     void trainingLogitsEqualInferenceLogits(@TempDir Path dir) {
-        for (ModelConfig cfg : new ModelConfig[] {TrainModelTest.tinyQwen(), TrainModelTest.tinyLlama()}) {
+        ModelConfig l = TrainModelTest.tinyLlama();
+        // Llama 3.2's RoPE scaling: with head_dim 8 and theta 5e5 one pair is interpolated and one divided by 32
+        ModelConfig scaled = new ModelConfig(l.family(), l.hiddenSize(), l.numLayers(), l.numHeads(), l.numKvHeads(), l.headDim(),
+                l.intermediateSize(), l.vocabSize(), l.maxPositions(), l.ropeTheta(), l.rmsNormEps(), l.attentionBias(),
+                l.tieWordEmbeddings(), l.bosTokenId(), l.eosTokenId(), new dev.apr.model.RopeScaling(32, 1, 4, 8192));
+        for (ModelConfig cfg : new ModelConfig[] {TrainModelTest.tinyQwen(), l, scaled}) {
             TrainModel m = TrainModelTest.model(cfg, 1, 7, 17);
             List<AprCheckpointFile.Out> tensors = new ArrayList<>();
             for (ParamLayout.Slot s : m.layout().slots())
                 tensors.add(new AprCheckpointFile.Out(s.name(), s.shape(), m.params, s.offset()));
-            Path p = dir.resolve(cfg.family() + ".apr");
+            Path p = dir.resolve(cfg.family() + (cfg.ropeScaling() != null ? "-scaled" : "") + ".apr");
             AprCheckpointFile.write(p, new java.util.LinkedHashMap<>(cfg.toAprMetadata()), tensors);
             int[] tokens = {3, 17, 42, 5, 60 % cfg.vocabSize(), 1, 9};
             float[] train = m.logits(tokens);
             try (AprFile f = AprFile.open(p)) {
                 Transformer t = Transformer.load(f);
+                assertEquals(cfg, t.config(), "the scaling travels in the checkpoint");
                 float[] infer = t.forward(t.newState(16), tokens, true);
                 assertEquals(train.length, infer.length);
                 for (int i = 0; i < train.length; i++)

@@ -75,7 +75,7 @@ class LayersGradientTest {
         Random rng = new Random(2);
         int batch = 2, seq = 5, heads = 3, hd = 8, rows = batch * seq;
         double theta = 10000;
-        float[][] t = Layers.ropeTables(seq, hd, theta);
+        float[][] t = Layers.ropeTables(seq, dev.apr.model.RopeScaling.baseInvFreq(theta, hd));
         float[] x = randn(rng, rows * heads * hd, 1), r = randn(rng, x.length, 1);
         float[] y = x.clone();
         Layers.rope(y, rows, seq, heads, hd, t[0], t[1], false);

@@ -95,6 +95,12 @@ public final class GgufExporter {
             Tensor t = src.tensor(e.hfName());
             w.addTensor(e.ggufName(), e.type(), e.shape(), sink -> writeTensor(t, e, cfg.headDim(), sink));
         }
+        if (cfg.ropeScaling() != null) {
+            // Llama 3.1-style RoPE: the per-pair divisors llama.cpp reads, first as its converter writes them
+            float[] f = cfg.ropeScaling().ggufFactors(cfg.ropeTheta(), cfg.headDim());
+            w.addTensor("rope_freqs.weight", DType.F32, new long[] {f.length}, java.lang.foreign.MemorySegment.ofArray(f));
+            notes.add("rope_freqs.weight: llama3 RoPE scaling (factor " + cfg.ropeScaling().factor() + ") as per-pair divisors");
+        }
         long bytes = w.write(out);
         return new Report(out, bytes, quant, plan, notes, (System.nanoTime() - t0) / 1e9);
     }

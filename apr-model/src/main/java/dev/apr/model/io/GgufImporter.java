@@ -13,6 +13,7 @@ import dev.apr.format.gguf.GgufNames;
 import dev.apr.format.gguf.GgufValueType;
 import dev.apr.format.quant.Dequantize;
 import dev.apr.model.ModelConfig;
+import dev.apr.model.RopeScaling;
 import dev.apr.model.tokenizer.PreTokenizerRegex;
 
 import java.lang.foreign.MemorySegment;
@@ -72,11 +73,11 @@ public final class GgufImporter {
             if (vocab) w.flag(AprFlags.HAS_VOCAB);
             Map<String, long[]> expected = cfg.expectedTensors();
             for (Tensor t : g.tensors()) {
+                if (t.name().equals("rope_freqs.weight") && cfg.ropeScaling() != null) continue;   // in the config
                 String hf = GgufNames.toHf(t.name());
                 if (hf == null || !expected.containsKey(hf))
                     throw AprException.badInput("GGUF_UNSUPPORTED_TENSOR", where + ": tensor '" + t.name() + "': expected one of the "
-                            + cfg.family() + " tensors apr models (" + (t.name().equals("rope_freqs.weight")
-                            ? "llama-3 rope scaling is not supported" : "no HF counterpart") + "), got this one");
+                            + cfg.family() + " tensors apr models (no HF counterpart), got this one");
                 if (!Arrays.equals(expected.get(hf), t.shape()))
                     throw AprException.badInput("GGUF_BAD_SHAPE", where + ": tensor '" + t.name() + "': shape: expected "
                             + Arrays.toString(expected.get(hf)) + " from the GGUF keys, got " + t.shapeString());
@@ -114,9 +115,6 @@ public final class GgufImporter {
         if (g.has(arch + ".rope.scaling.type") && !"none".equals(g.metadata().get(arch + ".rope.scaling.type")))
             throw AprException.badInput("GGUF_UNSUPPORTED_ROPE", where + ": " + arch + ".rope.scaling.type: expected none, got "
                     + g.metadata().get(arch + ".rope.scaling.type"));
-        if (g.tensor("rope_freqs.weight") != null)
-            throw AprException.badInput("GGUF_UNSUPPORTED_ROPE", where + ": tensor 'rope_freqs.weight': expected none (apr computes plain"
-                    + " RoPE from rope.freq_base), got one (llama-3 RoPE scaling, not supported)");
         Tensor embd = g.tensor("token_embd.weight");
         if (embd == null) throw AprException.badInput("GGUF_MISSING_TENSOR", where + ": tensor 'token_embd.weight': expected, got no such tensor");
         int vocab = (int) embd.shape()[0];
@@ -127,8 +125,30 @@ public final class GgufImporter {
         return new ModelConfig(arch, hidden, u32(g, arch + ".block_count", -1), heads, kv, headDim,
                 u32(g, arch + ".feed_forward_length", -1), vocab, u32(g, arch + ".context_length", -1),
                 exactDecimal(theta), exactDecimal(eps), bias, tied,
-                u32(g, "tokenizer.ggml.bos_token_id", -1), u32(g, "tokenizer.ggml.eos_token_id", -1));
+                u32(g, "tokenizer.ggml.bos_token_id", -1), u32(g, "tokenizer.ggml.eos_token_id", -1),
+                ropeScaling(g, where, exactDecimal(theta), headDim));
     }
+
+    /**
+     * Llama 3.1/3.2 files carry their RoPE scaling as {@code rope_freqs.weight}, one F32 divisor per
+     * rotated pair (llama.cpp's converter writes no parameters): matched to the published parameters.
+     */
+    private static RopeScaling ropeScaling(GgufFile g, String where, double theta, int headDim) {
+        Tensor t = g.tensor("rope_freqs.weight");
+        if (t == null) return null;
+        if (!g.architecture().equals("llama"))
+            throw AprException.badInput("GGUF_UNSUPPORTED_ROPE", where + ": tensor 'rope_freqs.weight': expected none for "
+                    + g.architecture() + ", got one");
+        if (t.dtype() != DType.F32 || t.shape().length != 1)
+            throw AprException.badInput("GGUF_UNSUPPORTED_ROPE", where + ": tensor 'rope_freqs.weight': expected F32 [" + headDim / 2
+                    + "], got " + t.dtype() + " " + t.shapeString());
+        float[] f = new float[(int) t.shape()[0]];
+        for (int i = 0; i < f.length; i++) f[i] = t.data().get(F32_LE, 4L * i);
+        return RopeScaling.fromGgufFactors(f, theta, headDim, where);
+    }
+
+    private static final java.lang.foreign.ValueLayout.OfFloat F32_LE =
+            java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** A float32 key widened to the shortest decimal that reads back as it (1e-6f -> 1.0E-6, not 9.99...E-7). */
     private static double exactDecimal(float f) { return Double.parseDouble(Float.toString(f)); }

@@ -110,6 +110,7 @@ public final class ModelInspector {
                 a.put("vocab_size", c.vocabSize());
                 a.put("max_position_embeddings", c.maxPositions());
                 a.put("rope_theta", c.ropeTheta());
+                if (c.ropeScaling() != null) a.put("rope_scaling", c.ropeScaling().toHf());
                 a.put("rms_norm_eps", c.rmsNormEps());
                 a.put("tied_embeddings", c.tieWordEmbeddings());
                 a.put("config_parameters", c.parameterCount());

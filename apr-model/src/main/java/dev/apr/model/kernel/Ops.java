@@ -97,13 +97,13 @@ public final class Ops {
     }
 
     /**
-     * The RoPE angles of one position: {@code cos[i], sin[i]} of {@code pos·θ^(−2i/D)} for
-     * i < D/2, computed in double and rounded once.
+     * The RoPE angles of one position: {@code cos[i], sin[i]} of {@code pos·invFreq[i]} for
+     * i < D/2 (invFreq: θ^(−2i/D), scaled for Llama 3.1-style models), computed in double and
+     * rounded once.
      */
-    public static void ropeAngles(int pos, int headDim, double theta, float[] cos, float[] sin, int off) {
-        int half = headDim / 2;
-        for (int i = 0; i < half; i++) {
-            double angle = pos * Math.pow(theta, -2.0 * i / headDim);
+    public static void ropeAngles(int pos, double[] invFreq, float[] cos, float[] sin, int off) {
+        for (int i = 0; i < invFreq.length; i++) {
+            double angle = pos * invFreq[i];
             cos[off + i] = (float) Math.cos(angle);
             sin[off + i] = (float) Math.sin(angle);
         }

@@ -83,18 +83,23 @@ class GgufImporterTest {
     @Test void f32ExportThenImportRoundTrips() {
         ModelConfig qwen = new ModelConfig("qwen2", 64, 2, 4, 2, 16, 128, 304, 2048, 1e6, 1e-6, true, true, 300, 300);
         ModelConfig llama = new ModelConfig("llama", 64, 2, 4, 2, 16, 128, 304, 4096, 5e5, 1e-5, true, false, 300, 300);
-        for (ModelConfig cfg : new ModelConfig[] {qwen, llama}) {
-            Path src = tinyApr(dir.resolve(cfg.family() + ".apr"), cfg, 11);
-            Path gguf = dir.resolve(cfg.family() + ".gguf");
+        // Llama 3.1's RoPE scaling travels as rope_freqs.weight and comes back as the same parameters
+        ModelConfig llama31 = new ModelConfig("llama", 64, 2, 4, 2, 16, 128, 304, 131072, 5e5, 1e-5, false, true, 300, 300,
+                new dev.apr.model.RopeScaling(8, 1, 4, 8192));
+        for (ModelConfig cfg : new ModelConfig[] {qwen, llama, llama31}) {
+            String name = cfg.family() + (cfg.ropeScaling() != null ? "31" : "");
+            Path src = tinyApr(dir.resolve(name + ".apr"), cfg, 11);
+            Path gguf = dir.resolve(name + ".gguf");
             try (AprFile a = AprFile.open(src)) {
                 GgufExporter.export(a, gguf, GgufQuant.F32);
             }
-            Path back = dir.resolve(cfg.family() + "-back.apr");
+            Path back = dir.resolve(name + "-back.apr");
             GgufImporter.Result r = GgufImporter.importGguf(gguf, back);
             assertEquals(cfg, r.config());
             try (AprFile a = AprFile.open(src); AprFile b = AprFile.open(back); GgufFile g = GgufFile.open(gguf)) {
                 assertEquals(a.tensors().size(), b.tensors().size());
                 for (Tensor t : a.tensors()) assertEquals(t, b.tensor(t.name()), cfg.family() + " " + t.name());
+                assertEquals(cfg.ropeScaling() != null, g.tensor("rope_freqs.weight") != null, name);
                 // and the GGUF really held llama q/k in the other order
                 String q = "model.layers.0.self_attn.q_proj.weight";
                 boolean same = a.tensor(q).data().mismatch(g.tensor("blk.0.attn_q.weight").data()) == -1;

@@ -20,9 +20,9 @@ class HfImporterTest {
             c.putAll(extra);
             return assertThrows(AprException.class, () -> ModelConfig.fromHfConfig(c, "config.json"));
         };
-        AprException e = refusal.apply(Map.of("rope_scaling", Map.of("rope_type", "llama3", "factor", 32.0)));
+        AprException e = refusal.apply(Map.of("rope_scaling", Map.of("type", "linear", "factor", 2.0)));
         assertEquals("UNSUPPORTED_CONFIG", e.code());
-        assertTrue(e.getMessage().startsWith("config.json: rope_scaling: expected null (no RoPE scaling), got {"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("config.json: rope_scaling.rope_type: expected \"default\" or \"llama3\""), e.getMessage());
         e = refusal.apply(Map.of("hidden_act", "gelu"));
         assertTrue(e.getMessage().contains("hidden_act: expected \"silu\", got \"gelu\""), e.getMessage());
         assertEquals(2, e.exitCode());
