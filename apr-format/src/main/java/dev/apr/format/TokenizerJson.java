@@ -75,11 +75,12 @@ public final class TokenizerJson {
     private final boolean byteFallback;
     private final String unkToken;
     private final boolean legacyPair;
+    private final List<Integer> templatePrefix;
 
     private TokenizerJson(Path source, String sha256, String modelType, Map<String, Integer> vocab, String[] idToToken,
                           List<String[]> merges, List<AddedToken> addedTokens, List<String> normalizers,
                           List<PreTokenizerStep> preTokenizers, String decoderType, boolean ignoreMerges,
-                          boolean byteFallback, String unkToken, boolean legacyPair) {
+                          boolean byteFallback, String unkToken, boolean legacyPair, List<Integer> templatePrefix) {
         this.source = source;
         this.sha256 = sha256;
         this.modelType = modelType;
@@ -94,6 +95,7 @@ public final class TokenizerJson {
         this.byteFallback = byteFallback;
         this.unkToken = unkToken;
         this.legacyPair = legacyPair;
+        this.templatePrefix = templatePrefix;
     }
 
     // ---------------------------------------------------------------- accessors
@@ -107,6 +109,12 @@ public final class TokenizerJson {
      * tokens then come from elsewhere (tokenizer_config.json's tokenizer_class and added_tokens_decoder).
      */
     public boolean legacyPair() { return legacyPair; }
+
+    /**
+     * The ids the post-processor's TemplateProcessing puts before a single sequence ($A): Llama 3's
+     * {@code <|begin_of_text|>}, which Transformers adds to every encoded text. Empty when none.
+     */
+    public List<Integer> templatePrefix() { return templatePrefix; }
 
     /** {@code model.type}: "BPE" (the only one apr encodes), "WordPiece", "Unigram", ... */
     public String modelType() { return modelType; }
@@ -221,7 +229,8 @@ public final class TokenizerJson {
         }
         return new TokenizerJson(source, sha256Hex(bytes), type, Collections.unmodifiableMap(vocab), idToToken,
                 Collections.unmodifiableList(merges), Collections.unmodifiableList(added),
-                List.copyOf(normalizers), List.copyOf(pre), decoderType, ignoreMerges, byteFallback, unk, false);
+                List.copyOf(normalizers), List.copyOf(pre), decoderType, ignoreMerges, byteFallback, unk, false,
+                templatePrefix(root.get("post_processor"), source, "post_processor"));
     }
 
     /**
@@ -251,12 +260,16 @@ public final class TokenizerJson {
         return new TokenizerJson(vocabJson, HexFormat.of().formatHex(md.digest()), "BPE",
                 Collections.unmodifiableMap(vocab), invert(vocab, vocabJson, "(root)"),
                 Collections.unmodifiableList(merges), List.of(), List.of(), List.of(gpt2), "ByteLevel",
-                false, false, null, true);
+                false, false, null, true, List.of());
     }
 
     /** Reads tokenizer_config.json. Special tokens may be strings or {"content": ...} objects. */
     public static Config readConfig(Path tokenizerConfig) {
-        byte[] bytes = readBounded(tokenizerConfig);
+        return parseConfig(readBounded(tokenizerConfig), tokenizerConfig);
+    }
+
+    /** Parses tokenizer_config.json bytes held elsewhere (the APR metadata key "tokenizer_config.json"). */
+    public static Config parseConfig(byte[] bytes, Path tokenizerConfig) {
         JsonNode root = parseJson(bytes, tokenizerConfig);
         if (!root.isObject()) throw bad(tokenizerConfig, "(root)", "a JSON object", root.getNodeType().toString());
         List<AddedToken> decoder = new ArrayList<>();
@@ -361,6 +374,34 @@ public final class TokenizerJson {
         if (b.indexOf(' ') >= 0) throw bad(src, field, "exactly two space-separated pieces", "'" + clip(s) + "'");
         if (a.length() > MAX_TOKEN_CHARS || b.length() > MAX_TOKEN_CHARS) throw bad(src, field, "pieces of at most " + MAX_TOKEN_CHARS + " chars", "longer");
         return new String[]{a, b};
+    }
+
+    /** The special-token ids a TemplateProcessing (alone or in a Sequence) puts before $A in {@code single}. */
+    private static List<Integer> templatePrefix(JsonNode n, Path src, String field) {
+        if (n == null || n.isNull()) return List.of();
+        if (!n.isObject()) throw bad(src, field, "an object or null", describe(n));
+        String type = n.path("type").asText("");
+        if (type.equals("Sequence")) {
+            JsonNode ps = n.get("processors");
+            if (ps == null || !ps.isArray()) throw bad(src, field + ".processors", "an array", describe(ps));
+            List<Integer> out = new ArrayList<>();
+            for (int i = 0; i < ps.size(); i++) out.addAll(templatePrefix(ps.get(i), src, field + ".processors[" + i + "]"));
+            return List.copyOf(out);
+        }
+        if (!type.equals("TemplateProcessing")) return List.of();
+        JsonNode single = n.get("single"), specials = n.get("special_tokens");
+        if (single == null || !single.isArray()) throw bad(src, field + ".single", "an array", describe(single));
+        List<Integer> out = new ArrayList<>();
+        for (int i = 0; i < single.size(); i++) {
+            JsonNode piece = single.get(i);
+            if (piece.has("Sequence")) break;
+            String key = piece.path("SpecialToken").path("id").asText(null);
+            JsonNode ids = key == null || specials == null ? null : specials.path(key).get("ids");
+            if (ids == null || !ids.isArray() || ids.isEmpty())
+                throw bad(src, field + ".single[" + i + "]", "a SpecialToken listed with its ids in special_tokens", piece.toString());
+            for (JsonNode id : ids) out.add(id.asInt());
+        }
+        return List.copyOf(out);
     }
 
     private static List<AddedToken> readAddedTokens(JsonNode node, Path src, String field, boolean needId) {

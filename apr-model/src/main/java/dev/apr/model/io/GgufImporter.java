@@ -253,7 +253,13 @@ public final class GgufImporter {
         md.put("tokenizer.vocabulary", tokens);
         md.put("tokenizer.merges", merges);
         if (pre != null) md.put("tokenizer.pre_type", pre);
-        md.put("tokenizer.json", Json.compactString(rebuildTokenizerJson(tokens, types, merges, pre)));
+        // llama.cpp prepends BOS when add_bos_token says so (default: llama-bpe files do): the rebuilt
+        // tokenizer.json says the same with a post-processor template, as Llama 3's own file does
+        boolean llama3 = pre != null && (pre.equals("llama-bpe") || pre.equals("llama3") || pre.equals("llama-v3"));
+        boolean addBos = g.has("tokenizer.ggml.add_bos_token") ? Boolean.TRUE.equals(g.metadata().get("tokenizer.ggml.add_bos_token")) : llama3;
+        int bosId = cfg.bosTokenId() >= 0 && cfg.bosTokenId() < tokens.size() ? cfg.bosTokenId() : -1;
+        if (addBos && bosId < 0) notes.add("tokenizer.ggml.add_bos_token is true but there is no bos id: no BOS is added");
+        md.put("tokenizer.json", Json.compactString(rebuildTokenizerJson(tokens, types, merges, pre, addBos ? bosId : -1)));
         Map<String, Object> special = new LinkedHashMap<>();
         int bos = cfg.bosTokenId(), eos = cfg.eosTokenId();
         if (bos >= 0 && bos < tokens.size()) { md.put("tokenizer.bos_token_id", bos); special.put("bos_token", tokens.get(bos)); }
@@ -279,6 +285,12 @@ public final class GgufImporter {
      * split regex followed by byte-level mapping, as in those models' own files.
      */
     public static Map<String, Object> rebuildTokenizerJson(List<String> tokens, List<Integer> types, List<String> merges, String pre) {
+        return rebuildTokenizerJson(tokens, types, merges, pre, -1);
+    }
+
+    /** As above; {@code bosPrefix} >= 0: a post-processor template that puts that token before every text. */
+    public static Map<String, Object> rebuildTokenizerJson(List<String> tokens, List<Integer> types, List<String> merges, String pre,
+                                                           int bosPrefix) {
         List<String> regexes = PreTokenizerRegex.forGgufPre(pre);   // refuses a pre type apr cannot split like llama.cpp
         boolean llama3 = pre != null && (pre.equals("llama-bpe") || pre.equals("llama3") || pre.equals("llama-v3"));
         boolean qwen2 = "qwen2".equals(pre);
@@ -338,7 +350,19 @@ public final class GgufImporter {
         root.put("added_tokens", added);
         root.put("normalizer", qwen2 ? Map.of("type", "NFC") : null);
         root.put("pre_tokenizer", Map.of("type", "Sequence", "pretokenizers", steps));
-        root.put("post_processor", Map.of("type", "ByteLevel", "add_prefix_space", false, "trim_offsets", false, "use_regex", false));
+        Map<String, Object> byteLevelPost = Map.of("type", "ByteLevel", "add_prefix_space", false, "trim_offsets", false, "use_regex", false);
+        if (bosPrefix < 0) root.put("post_processor", byteLevelPost);
+        else {
+            String bos = tokens.get(bosPrefix);
+            Map<String, Object> template = new LinkedHashMap<>();
+            template.put("type", "TemplateProcessing");
+            template.put("single", List.of(Map.of("SpecialToken", Map.of("id", bos, "type_id", 0)),
+                    Map.of("Sequence", Map.of("id", "A", "type_id", 0))));
+            template.put("pair", List.of(Map.of("SpecialToken", Map.of("id", bos, "type_id", 0)), Map.of("Sequence", Map.of("id", "A", "type_id", 0)),
+                    Map.of("SpecialToken", Map.of("id", bos, "type_id", 1)), Map.of("Sequence", Map.of("id", "B", "type_id", 1))));
+            template.put("special_tokens", Map.of(bos, Map.of("id", bos, "ids", List.of(bosPrefix), "tokens", List.of(bos))));
+            root.put("post_processor", Map.of("type", "Sequence", "processors", List.of(byteLevelPost, template)));
+        }
         root.put("decoder", decoder);
         root.put("model", m);
         return root;

@@ -164,17 +164,21 @@ public final class Tokenizer {
         // Special ids: tokenizer_config.json names them; otherwise well-known token names.
         Map<String, Integer> lookup = new HashMap<>(tj.vocab());
         for (AddedToken t : added) lookup.put(t.content(), t.id());
+        // BOS before a prompt: tokenizer_config's add_bos_token when it says, else what tokenizer.json's
+        // post-processor template puts before the text (Llama 3: <|begin_of_text|>), as Transformers does
+        List<Integer> prefix = tj.templatePrefix();
         if (config != null) {
             b.bosId = idOfConfigToken(config.bosToken(), lookup, config, "bos_token");
             b.eosId = idOfConfigToken(config.eosToken(), lookup, config, "eos_token");
             b.padId = idOfConfigToken(config.padToken(), lookup, config, "pad_token");
-            b.addBos = Boolean.TRUE.equals(config.addBosToken());
+            b.addBos = config.addBosToken() != null ? config.addBosToken() : !prefix.isEmpty();
+            if (config.addBosToken() == null && !prefix.isEmpty()) b.bosId = prefix.getFirst();
             b.chatTemplate = config.chatTemplate();
         } else {
-            b.bosId = firstPresent(lookup, "<|begin_of_text|>", "<s>");
+            b.bosId = !prefix.isEmpty() ? prefix.getFirst() : firstPresent(lookup, "<|begin_of_text|>", "<s>");
             b.eosId = firstPresent(lookup, "<|endoftext|>", "<|end_of_text|>", "</s>");
             b.padId = -1;
-            b.addBos = lookup.containsKey("<|begin_of_text|>");
+            b.addBos = !prefix.isEmpty() || lookup.containsKey("<|begin_of_text|>");
         }
         return new Tokenizer(b);
     }
@@ -247,14 +251,17 @@ public final class Tokenizer {
             // the whole tokenizer.json, as text or as an already parsed object
             TokenizerJson tj = embedded instanceof String json ? TokenizerJson.parse(json, source + "#tokenizer.json")
                     : TokenizerJson.parse(Json.compact(embedded), Path.of(source + "#tokenizer.json"));
+            // with the tokenizer_config.json stamped beside it, exactly as the directory it came from
+            if (md.get("tokenizer_config.json") instanceof String tc)
+                return fromJson(tj, TokenizerJson.parseConfig(tc.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        Path.of(source + "#tokenizer_config.json")));
             Map<?, ?> st = md.get("special_tokens") instanceof Map<?, ?> m ? m : Map.of();
             String bos = specialName(st.get("bos_token"), md.get("tokenizer.bos_token_id"), tj);
             String eos = specialName(st.get("eos_token"), md.get("tokenizer.eos_token_id"), tj);
             String pad = specialName(st.get("pad_token"), null, tj);
             Object ct = md.get("chat_template");
             TokenizerJson.Config cfg = new TokenizerJson.Config(Path.of(source), bos, eos, pad, null,
-                    ct instanceof String c ? c : null, null, bos != null && tj.idOf("<|begin_of_text|>") >= 0, null,
-                    null, List.of(), null);
+                    ct instanceof String c ? c : null, null, null, null, null, List.of(), null);
             return fromJson(tj, cfg);
         }
         if (!(md.get("tokenizer.vocabulary") instanceof List<?> vocab))

@@ -109,6 +109,44 @@ class TokenizerVariantsTest {
         assertAllEqual(Tokenizer.load(rebuilt), "smollmstyle");
     }
 
+    /**
+     * Llama 3 adds <|begin_of_text|> through tokenizer.json's post-processor template, not through
+     * tokenizer_config.json (which has no add_bos_token): apr prepends it too, unless the config
+     * says otherwise; a GGUF import's rebuilt tokenizer.json carries add_bos_token the same way
+     * (that template, checked with the Rust tokenizers, puts the id before the text).
+     */
+    @Test void postProcessorTemplateDecidesBos(@TempDir Path dir) throws Exception {
+        ObjectNode t = qwenJson.deepCopy();
+        t.set("post_processor", JSON.readTree("{\"type\":\"Sequence\",\"processors\":[{\"type\":\"ByteLevel\",\"add_prefix_space\":true,"
+                + "\"trim_offsets\":false,\"use_regex\":true},{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":"
+                + "{\"id\":\"<|endoftext|>\",\"type_id\":0}},{\"Sequence\":{\"id\":\"A\",\"type_id\":0}}],\"pair\":[],"
+                + "\"special_tokens\":{\"<|endoftext|>\":{\"id\":\"<|endoftext|>\",\"ids\":[151643],\"tokens\":[\"<|endoftext|>\"]}}}]}"));
+        Tokenizer noConfig = write(t, dir);
+        assertTrue(noConfig.addBos());
+        assertEquals(151643, noConfig.bosId());
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": null, \"eos_token\": \"<|im_end|>\"}");
+        Tokenizer silentConfig = Tokenizer.load(dir);
+        assertTrue(silentConfig.addBos(), "a config without add_bos_token leaves it to the template");
+        assertEquals(151643, silentConfig.bosId());
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"add_bos_token\": false, \"eos_token\": \"<|im_end|>\"}");
+        assertFalse(Tokenizer.load(dir).addBos(), "an explicit add_bos_token wins");
+        Files.delete(dir.resolve("tokenizer_config.json"));
+        assertFalse(write(qwenJson.deepCopy(), dir).addBos(), "Qwen's own file: no template, no BOS");
+
+        dev.apr.format.TokenizerJson tj = dev.apr.format.TokenizerJson.read(dir.resolve("tokenizer.json"));
+        String[] all = tj.allTokensById();
+        java.util.List<String> tokens = java.util.Arrays.asList(all);
+        java.util.List<Integer> types = new java.util.ArrayList<>(java.util.Collections.nCopies(all.length, 1));
+        for (var a : tj.addedTokens()) types.set(a.id(), 3);
+        Path rebuilt = Files.createDirectories(dir.resolve("rebuilt"));
+        JSON.writeValue(rebuilt.resolve("tokenizer.json").toFile(),
+                dev.apr.model.io.GgufImporter.rebuildTokenizerJson(tokens, types, tj.mergeStrings(), "llama-bpe", 151643));
+        Tokenizer r = Tokenizer.load(rebuilt);
+        assertTrue(r.addBos());
+        assertEquals(151643, r.bosId());
+        assertEquals(java.util.List.of(151643), dev.apr.format.TokenizerJson.read(rebuilt.resolve("tokenizer.json")).templatePrefix());
+    }
+
     @Test void unsupportedConfigurationsAreRefusedByName(@TempDir Path dir) throws Exception {
         ObjectNode w = qwenJson.deepCopy();
         ((ObjectNode) w.get("model")).put("type", "WordPiece");
