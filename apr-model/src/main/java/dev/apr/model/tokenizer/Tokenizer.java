@@ -487,7 +487,8 @@ public final class Tokenizer {
     /** {@link #applyChatTemplate} then {@link #encode}. */
     public int[] encodeChat(List<Message> messages) { return encode(applyChatTemplate(messages)); }
 
-    private static final Pattern DEFAULT_SYSTEM = Pattern.compile("'<\\|im_start\\|>system\\\\n([^'{}+]+?)<\\|im_end\\|>\\\\n'");
+    /** The literal default system turn, its newlines written as Jinja escapes (Qwen2.5) or as real newlines (SmolLM2). */
+    private static final Pattern DEFAULT_SYSTEM = Pattern.compile("'<\\|im_start\\|>system(?:\\\\n|\n)([^'{}+]+?)<\\|im_end\\|>(?:\\\\n|\n)'");
 
     private static String defaultSystemPromptOf(String template) {
         if (template == null) return null;

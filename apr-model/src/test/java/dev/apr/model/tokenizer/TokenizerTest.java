@@ -186,6 +186,22 @@ class TokenizerTest {
                 + "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n", t.applyChatTemplate(List.of(Message.user("hi"))));
     }
 
+    /** SmolLM2's template writes the default system turn with real newlines inside the Jinja string (rendered by @huggingface/jinja the same). */
+    @Test void smolLm2TemplateImpliesDefaultSystemPrompt(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Files.copy(qwenDir.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+        ObjectMapper om = new ObjectMapper();
+        var node = (com.fasterxml.jackson.databind.node.ObjectNode) om.readTree(Files.readString(qwenDir.resolve("tokenizer_config.json")));
+        node.put("chat_template", "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+                + "{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}{% endif %}"
+                + "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"
+                + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}");
+        Files.writeString(dir.resolve("tokenizer_config.json"), om.writeValueAsString(node));
+        Tokenizer t = Tokenizer.load(dir);
+        assertEquals("You are a helpful AI assistant named SmolLM, trained by Hugging Face", t.defaultSystemPrompt());
+        assertEquals("<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
+                + "<|im_start|>user\nHello there<|im_end|>\n<|im_start|>assistant\n", t.applyChatTemplate(List.of(Message.user("Hello there"))));
+    }
+
     /** GGUF metadata as convert_hf_to_gguf writes it (padded to 151936 with [PAD] UNUSED tokens). */
     static Map<String, Object> ggufBase;
 
