@@ -88,9 +88,12 @@ public final class Tokenizer {
         this.padId = b.padId;
         this.addBos = b.addBos;
         this.chatTemplate = b.chatTemplate;
-        this.chatFormat = addedIds.containsKey("<|im_start|>") && addedIds.containsKey("<|im_end|>") ? ChatFormat.CHATML
-                : addedIds.containsKey("<|start_header_id|>") && addedIds.containsKey("<|eot_id|>") ? ChatFormat.LLAMA3
-                : ChatFormat.NONE;
+        boolean chatml = addedIds.containsKey("<|im_start|>") && addedIds.containsKey("<|im_end|>");
+        boolean llama3 = addedIds.containsKey("<|start_header_id|>") && addedIds.containsKey("<|eot_id|>");
+        // the template names its format when both token sets exist; else the tokens do
+        String t = b.chatTemplate == null ? "" : b.chatTemplate;
+        this.chatFormat = llama3 && t.contains("<|start_header_id|>") ? ChatFormat.LLAMA3
+                : chatml ? ChatFormat.CHATML : llama3 ? ChatFormat.LLAMA3 : ChatFormat.NONE;
         this.defaultSystemPrompt = defaultSystemPromptOf(b.chatTemplate);
     }
 
@@ -458,7 +461,8 @@ public final class Tokenizer {
      *       none, so none is inserted.</li>
      *   <li>Llama-3: {@code <|begin_of_text|>} then per message
      *       {@code <|start_header_id|>role<|end_header_id|>\n\n} + trimmed content + {@code <|eot_id|>},
-     *       then the assistant header.</li>
+     *       then the assistant header. Llama 3.1/3.2 templates always open with a system turn holding
+     *       "Cutting Knowledge Date: December 2023", "Today Date: ..." and the system message.</li>
      * </ul>
      */
     public String applyChatTemplate(List<Message> messages) {
@@ -473,6 +477,17 @@ public final class Tokenizer {
             }
             case LLAMA3 -> {
                 sb.append("<|begin_of_text|>");
+                String today = llama31Date(chatTemplate);
+                if (today != null) {
+                    // Llama 3.1/3.2: a system turn always, the first system message (trimmed) after the dates
+                    String system = "";
+                    if (!messages.isEmpty() && messages.getFirst().role().equals("system")) {
+                        system = messages.getFirst().content().strip();
+                        messages = messages.subList(1, messages.size());
+                    }
+                    sb.append("<|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\nToday Date: ")
+                            .append(today).append("\n\n").append(system).append("<|eot_id|>");
+                }
                 for (Message m : messages)
                     sb.append("<|start_header_id|>").append(m.role()).append("<|end_header_id|>\n\n")
                             .append(m.content().strip()).append("<|eot_id|>");
@@ -482,6 +497,21 @@ public final class Tokenizer {
                     + ": chat format: expected ChatML (<|im_start|>, <|im_end|>) or Llama-3 (<|start_header_id|>, <|eot_id|>) tokens, got neither");
         }
         return sb.toString();
+    }
+
+    private static final Pattern DEFAULT_DATE = Pattern.compile("set date_string = \"([^\"]+)\"");
+
+    /**
+     * The "Today Date" a Llama 3.1/3.2 template writes (null: not such a template): today, as
+     * Transformers' strftime_now("%d %b %Y") gives it, where the template asks for it (3.2), else the
+     * template's fixed default (3.1: "26 Jul 2024").
+     */
+    static String llama31Date(String template) {
+        if (template == null || !template.contains("Cutting Knowledge Date: December 2023")) return null;
+        if (template.contains("strftime_now"))
+            return java.time.LocalDate.now().format(java.time.format.DateTimeFormatter.ofPattern("dd MMM yyyy", java.util.Locale.ENGLISH));
+        Matcher m = DEFAULT_DATE.matcher(template);
+        return m.find() ? m.group(1) : "26 Jul 2024";
     }
 
     /** {@link #applyChatTemplate} then {@link #encode}. */

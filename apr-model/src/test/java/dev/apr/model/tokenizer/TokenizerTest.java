@@ -202,6 +202,47 @@ class TokenizerTest {
                 + "<|im_start|>user\nHello there<|im_end|>\n<|im_start|>assistant\n", t.applyChatTemplate(List.of(Message.user("Hello there"))));
     }
 
+    /**
+     * Llama 3.1/3.2 templates open every conversation with a system turn holding the knowledge
+     * cut-off and "Today Date" (3.1: its fixed "26 Jul 2024"; 3.2: today, via strftime_now), as
+     * @huggingface/jinja renders the real templates; Llama 3.0's has none. The template picks the
+     * format when a tokenizer has both ChatML and Llama-3 tokens.
+     */
+    @Test void llama31TemplatesOpenWithTheDatedSystemTurn(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        ObjectMapper om = new ObjectMapper();
+        var tj = (com.fasterxml.jackson.databind.node.ObjectNode) om.readTree(Files.readString(qwenDir.resolve("tokenizer.json")));
+        int id = 151669;
+        for (String name : List.of("<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"))
+            ((com.fasterxml.jackson.databind.node.ArrayNode) tj.get("added_tokens")).add(om.createObjectNode().put("id", id++)
+                    .put("content", name).put("single_word", false).put("lstrip", false).put("rstrip", false)
+                    .put("normalized", false).put("special", true));
+        Files.writeString(dir.resolve("tokenizer.json"), om.writeValueAsString(tj));
+        String dates = "{%- if not date_string is defined %}{%- if strftime_now is defined %}{%- set date_string = strftime_now(\"%d %b %Y\") %}"
+                + "{%- else %}{%- set date_string = \"26 Jul 2024\" %}{%- endif %}{%- endif %}"
+                + "{{- \"Cutting Knowledge Date: December 2023\\n\" }}{{- \"Today Date: \" + date_string + \"\\n\\n\" }}";
+        List<Message> chat = List.of(new Message("system", " Be brief. "), Message.user(" hi "));
+        String tail = "Be brief.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nhi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n";
+        String today = java.time.LocalDate.now().format(java.time.format.DateTimeFormatter.ofPattern("dd MMM yyyy", java.util.Locale.ENGLISH));
+        String dates31 = "{%- if not date_string is defined %}{%- set date_string = \"26 Jul 2024\" %}{%- endif %}"
+                + "{{- \"Cutting Knowledge Date: December 2023\\n\" }}{{- \"Today Date: \" + date_string + \"\\n\\n\" }}";
+        for (String[] c : new String[][] {{dates, today}, {dates31, "26 Jul 2024"}}) {
+            Files.writeString(dir.resolve("tokenizer_config.json"), om.writeValueAsString(om.createObjectNode()
+                    .put("bos_token", "<|begin_of_text|>").put("eos_token", "<|eot_id|>").put("chat_template", c[0] + "<|start_header_id|>")));
+            Tokenizer t = Tokenizer.load(dir);
+            assertEquals(Tokenizer.ChatFormat.LLAMA3, t.chatFormat());
+            String expected = "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\nToday Date: "
+                    + c[1] + "\n\n" + tail;
+            assertEquals(expected, t.applyChatTemplate(chat));
+        }
+        // Llama 3.0: no system turn of its own
+        Files.writeString(dir.resolve("tokenizer_config.json"), om.writeValueAsString(om.createObjectNode()
+                .put("bos_token", "<|begin_of_text|>").put("eos_token", "<|eot_id|>")
+                .put("chat_template", "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>' }}")));
+        assertEquals("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n" + tail, Tokenizer.load(dir).applyChatTemplate(chat));
+        assertEquals("26 Jul 2024", Tokenizer.llama31Date("{{ \"Cutting Knowledge Date: December 2023\\n\" }}{%- set date_string = \"26 Jul 2024\" %}"));
+        assertNull(Tokenizer.llama31Date("<|start_header_id|>"));
+    }
+
     /** GGUF metadata as convert_hf_to_gguf writes it (padded to 151936 with [PAD] UNUSED tokens). */
     static Map<String, Object> ggufBase;
 
