@@ -172,15 +172,19 @@ class TokenizerTest {
         assertArrayEquals(new int[]{151644, 872, 198, 6023, 151645, 198, 151644, 77091, 198}, ids);
     }
 
-    @Test void qwen25TemplateImpliesDefaultSystemPrompt(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
-        Files.copy(qwenDir.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
-        String cfg = Files.readString(qwenDir.resolve("tokenizer_config.json"));
+    /** The Qwen tokenizer in {@code dir} with its tokenizer_config.json's chat_template replaced. */
+    static Tokenizer withChatTemplate(Path dir, String template) throws Exception {
+        Files.copy(qwenDir.resolve("tokenizer.json"), dir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         ObjectMapper om = new ObjectMapper();
-        var node = (com.fasterxml.jackson.databind.node.ObjectNode) om.readTree(cfg);
-        node.put("chat_template", "{%- if messages[0]['role'] == 'system' %}{{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}"
-                + "{%- else %}{{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}{%- endif %}");
+        var node = (com.fasterxml.jackson.databind.node.ObjectNode) om.readTree(Files.readString(qwenDir.resolve("tokenizer_config.json")));
+        node.put("chat_template", template);
         Files.writeString(dir.resolve("tokenizer_config.json"), om.writeValueAsString(node));
-        Tokenizer t = Tokenizer.load(dir);
+        return Tokenizer.load(dir);
+    }
+
+    @Test void qwen25TemplateImpliesDefaultSystemPrompt(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Tokenizer t = withChatTemplate(dir, "{%- if messages[0]['role'] == 'system' %}{{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}"
+                + "{%- else %}{{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}{%- endif %}");
         assertEquals("You are Qwen, created by Alibaba Cloud. You are a helpful assistant.", t.defaultSystemPrompt());
         assertEquals("<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
                 + "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n", t.applyChatTemplate(List.of(Message.user("hi"))));
@@ -188,15 +192,10 @@ class TokenizerTest {
 
     /** SmolLM2's template writes the default system turn with real newlines inside the Jinja string (rendered by @huggingface/jinja the same). */
     @Test void smolLm2TemplateImpliesDefaultSystemPrompt(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
-        Files.copy(qwenDir.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
-        ObjectMapper om = new ObjectMapper();
-        var node = (com.fasterxml.jackson.databind.node.ObjectNode) om.readTree(Files.readString(qwenDir.resolve("tokenizer_config.json")));
-        node.put("chat_template", "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+        Tokenizer t = withChatTemplate(dir, "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
                 + "{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}{% endif %}"
                 + "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"
                 + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}");
-        Files.writeString(dir.resolve("tokenizer_config.json"), om.writeValueAsString(node));
-        Tokenizer t = Tokenizer.load(dir);
         assertEquals("You are a helpful AI assistant named SmolLM, trained by Hugging Face", t.defaultSystemPrompt());
         assertEquals("<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
                 + "<|im_start|>user\nHello there<|im_end|>\n<|im_start|>assistant\n", t.applyChatTemplate(List.of(Message.user("Hello there"))));
