@@ -66,6 +66,7 @@ public final class Verifier {
         Map<String, DType> weightType = new HashMap<>();
         int[] prompt = null;       // the prompt as the APR's embedded tokenizer encodes it
         int[] ggufGreedy = null;   // apr's greedy continuation on the GGUF, for llama.cpp to match
+        int[] stGreedy = null;     // apr's greedy continuation on model.safetensors, for Transformers to match
 
         // 1. apr
         if (!Files.isRegularFile(aprPath)) out.add(new Check("apr", "file " + aprPath.getFileName(), Status.FAIL, "missing"));
@@ -111,14 +112,16 @@ public final class Verifier {
             if (cfg != null && p.isEmpty() && prompt != null) {
                 weightType.put("safetensors", mainType(f));
                 Transformer t = Transformer.load(f, cfg);
-                logits.put("safetensors", t.forward(t.newState(prompt.length + 1), prompt, false));
+                Greedy g = greedy(t, prompt, newTokens);
+                logits.put("safetensors", g.promptLogits());
+                stGreedy = g.tokens();
             }
         } catch (AprException e) {
             out.add(new Check("transformers", "load model.safetensors", Status.FAIL, e.getMessage()));
         }
         out.add(tokenizerCheck(dir));
         if (prompt != null) out.add(sameIds("transformers", "tokenizer.json", prompt, () -> Tokenizer.load(dir)));
-        out.add(pythonTransformers(dir));
+        out.add(pythonTransformers(dir, prompt, stGreedy));
 
         // 3. llama.cpp
         if (!Files.isRegularFile(ggufPath)) out.add(new Check("llama.cpp", "file " + ggufPath.getFileName(), Status.FAIL, "missing"));
@@ -207,8 +210,15 @@ public final class Verifier {
                 problems.isEmpty() ? String.join(", ", parsed) : String.join("; ", problems));
     }
 
-    /** Where python3 with transformers + torch is installed, load and generate for real. */
-    private static Check pythonTransformers(Path dir) {
+    private static final String MARK = "APR-RESULT ";
+
+    /**
+     * Where python3 with transformers + torch is installed, Transformers itself loads the directory
+     * (AutoModelForCausalLM in float32, AutoTokenizer), tokenizes the prompt and continues apr's prompt
+     * ids greedily. Pass: its ids for the prompt equal the APR tokenizer's and its first greedy token
+     * equals apr's on model.safetensors (later tokens are reported, not required).
+     */
+    private static Check pythonTransformers(Path dir, int[] prompt, int[] aprGreedy) {
         String rule = "AutoModelForCausalLM.from_pretrained + generate";
         if (!onPath("python3")) return new Check("transformers", rule, Status.SKIP, "python3 not installed");
         try {
@@ -216,14 +226,43 @@ public final class Verifier {
             probe.getInputStream().readAllBytes();
             if (!probe.waitFor(60, TimeUnit.SECONDS) || probe.exitValue() != 0)
                 return new Check("transformers", rule, Status.SKIP, "python3 has no transformers/torch");
-            String script = "import sys, transformers as t\nm = t.AutoModelForCausalLM.from_pretrained(sys.argv[1])\n"
-                    + "k = t.AutoTokenizer.from_pretrained(sys.argv[1])\nids = k('" + PROMPT + "', return_tensors='pt').input_ids\n"
-                    + "print(repr(k.decode(m.generate(ids, max_new_tokens=8, do_sample=False)[0])))\n";
-            Process p = new ProcessBuilder("python3", "-c", script, dir.toString()).redirectErrorStream(true).start();
+            if (prompt == null || aprGreedy == null)
+                return new Check("transformers", rule, Status.SKIP, "apr could not run model.safetensors (see the failures above), nothing to compare");
+            String script = String.join("\n",
+                    "import sys, json, torch, transformers as t",
+                    "d, text, prompt, n = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), int(sys.argv[4])",
+                    "m = t.AutoModelForCausalLM.from_pretrained(d).float().eval()",
+                    "k = t.AutoTokenizer.from_pretrained(d)",
+                    "ids = list(k(text, add_special_tokens=False)['input_ids'])",
+                    "x = torch.tensor([prompt])",
+                    "with torch.no_grad():",
+                    "    out = m.generate(x, attention_mask=torch.ones_like(x), max_new_tokens=n, do_sample=False)",
+                    "gen = [int(v) for v in out[0][len(prompt):]]",
+                    "print('" + MARK + "' + json.dumps({'ids': [int(v) for v in ids], 'greedy': gen, 'text': k.decode(gen)}))", "");
+            Process p = new ProcessBuilder("python3", "-c", script, dir.toString(), PROMPT,
+                    java.util.Arrays.toString(prompt), String.valueOf(aprGreedy.length)).redirectErrorStream(true).start();
             String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            boolean ok = p.waitFor(300, TimeUnit.SECONDS) && p.exitValue() == 0;
-            String last = text.lines().reduce((x, y) -> y).orElse("");
-            return new Check("transformers", rule, ok ? Status.PASS : Status.FAIL, ok ? last : text.lines().skip(Math.max(0, text.lines().count() - 3)).reduce("", (x, y) -> x + " " + y));
+            if (!p.waitFor(300, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return new Check("transformers", rule, Status.FAIL, "python3 did not finish in 300 s");
+            }
+            String line = text.lines().filter(l -> l.startsWith(MARK)).findFirst().orElse(null);
+            if (p.exitValue() != 0 || line == null)
+                return new Check("transformers", rule, Status.FAIL, "Transformers failed (exit " + p.exitValue() + "):"
+                        + text.lines().skip(Math.max(0, text.lines().count() - 3)).reduce("", (x, y) -> x + " " + y));
+            var r = new ObjectMapper().readTree(line.substring(MARK.length()));
+            int[] ids = new int[r.get("ids").size()], gen = new int[r.get("greedy").size()];
+            for (int i = 0; i < ids.length; i++) ids[i] = r.get("ids").get(i).asInt();
+            for (int i = 0; i < gen.length; i++) gen[i] = r.get("greedy").get(i).asInt();
+            if (!java.util.Arrays.equals(ids, prompt))
+                return new Check("transformers", rule, Status.FAIL, "AutoTokenizer encodes \"" + PROMPT + "\" to "
+                        + java.util.Arrays.toString(ids) + ", the APR tokenizer to " + java.util.Arrays.toString(prompt));
+            int same = 0;
+            while (same < Math.min(gen.length, aprGreedy.length) && gen[same] == aprGreedy[same]) same++;
+            String detail = "same prompt ids; " + same + "/" + aprGreedy.length + " greedy tokens equal apr's on model.safetensors: \""
+                    + printable(r.path("text").asText()) + "\"";
+            return new Check("transformers", rule, same > 0 ? Status.PASS : Status.FAIL, same > 0 ? detail
+                    : detail + " (first token: Transformers " + (gen.length > 0 ? gen[0] : "none") + ", apr " + aprGreedy[0] + ")");
         } catch (IOException | InterruptedException e) {
             return new Check("transformers", rule, Status.FAIL, e.toString());
         }
