@@ -283,7 +283,8 @@ public final class SafeTensorsExporter {
             if (md.get("tokenizer_config.json") instanceof String tc) {
                 files.put(TOKENIZER_CONFIG, utf8(tc));
             } else {
-                Tokenizer t = Tokenizer.fromJson(tj, null);
+                // the APR's tokenizer as apr run reads it: its stamped special tokens and chat template
+                Tokenizer t = Tokenizer.fromAprMetadata(md, source);
                 files.put(TOKENIZER_CONFIG, TokenizerFiles.tokenizerConfigJson(tj, t, cfg.maxPositions()));
                 warnings.add("no upstream tokenizer_config.json embedded: " + TOKENIZER_CONFIG + " generated from tokenizer.json");
             }

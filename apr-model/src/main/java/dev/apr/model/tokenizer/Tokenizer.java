@@ -178,10 +178,13 @@ public final class Tokenizer {
             if (config.addBosToken() == null && !prefix.isEmpty()) b.bosId = prefix.getFirst();
             b.chatTemplate = config.chatTemplate();
         } else {
-            b.bosId = !prefix.isEmpty() ? prefix.getFirst() : firstPresent(lookup, "<|begin_of_text|>", "<s>");
-            b.eosId = firstPresent(lookup, "<|endoftext|>", "<|end_of_text|>", "</s>");
+            // without a config, only added tokens can be specials: Qwen's base vocabulary holds "<s>" as plain text
+            Map<String, Integer> specials = new HashMap<>();
+            for (AddedToken t : added) specials.put(t.content(), t.id());
+            b.bosId = !prefix.isEmpty() ? prefix.getFirst() : firstPresent(specials, "<|begin_of_text|>", "<s>");
+            b.eosId = firstPresent(specials, "<|endoftext|>", "<|end_of_text|>", "</s>");
             b.padId = -1;
-            b.addBos = !prefix.isEmpty() || lookup.containsKey("<|begin_of_text|>");
+            b.addBos = !prefix.isEmpty() || specials.containsKey("<|begin_of_text|>");
         }
         return new Tokenizer(b);
     }

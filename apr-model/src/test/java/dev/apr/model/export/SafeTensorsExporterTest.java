@@ -210,4 +210,24 @@ class SafeTensorsExporterTest {
         assertEquals(new String(Files.readAllBytes(stage.resolve("tokenizer.json")), StandardCharsets.UTF_8),
                 Json.compactString(Json.readObject(TinyApr.QWEN_TOKENIZER.resolve("tokenizer.json"), false)));
     }
+
+    /**
+     * An APR imported from GGUF holds tokenizer.json and its special tokens but no tokenizer_config.json:
+     * the generated one names the model's specials (the GGUF's bos/eos/pad), not a guess from the
+     * vocabulary ("<s>" is a plain piece of Qwen's).
+     */
+    @Test
+    void generatedTokenizerConfigKeepsTheModelsSpecialTokens() throws Exception {
+        Map<String, Object> md = Map.of("tokenizer.json", Files.readString(TinyApr.QWEN_TOKENIZER.resolve("tokenizer.json")),
+                "special_tokens", Map.of("bos_token", "<|endoftext|>", "eos_token", "<|im_end|>", "pad_token", "<|endoftext|>"),
+                "tokenizer.bos_token_id", 151643, "tokenizer.eos_token_id", 151645);
+        Path apr = TinyApr.write(dir.resolve("imported.apr"), TinyApr.qwen2(true), DType.BF16, dev.apr.format.apr.AprFlags.HAS_VOCAB, md);
+        Path stage = dir.resolve("stage");
+        export(apr, stage.resolve("m.safetensors"), SafeTensorsExporter.Target.KEEP, false);
+        Map<String, Object> tc = Json.readObject(stage.resolve("tokenizer_config.json"), true);
+        assertEquals("<|im_end|>", tc.get("eos_token"));
+        assertEquals("<|endoftext|>", tc.get("bos_token"));
+        assertEquals("<|endoftext|>", tc.get("pad_token"));
+        assertEquals(false, tc.get("add_bos_token"));
+    }
 }
