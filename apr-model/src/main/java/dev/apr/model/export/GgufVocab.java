@@ -29,7 +29,8 @@ public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<Stri
     public static final int NORMAL = 1, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5;
 
     /** The base vocabulary, added tokens and merges of a tokenizer, before padding. */
-    record Parsed(Map<Integer, String> tokens, Set<Integer> control, Set<Integer> userDefined, List<String> merges, String pre) {}
+    record Parsed(Map<Integer, String> tokens, Set<Integer> control, Set<Integer> userDefined, List<String> merges, String pre,
+                  Boolean addBos) {}
 
     /**
      * Builds the GGUF vocabulary for {@code vocabSize} embedding rows from APR metadata.
@@ -51,7 +52,7 @@ public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<Stri
             }
             List<String> ms = new ArrayList<>(merges.size());
             for (Object m : merges) ms.add(String.valueOf(m));
-            p = new Parsed(tokens, control, Set.of(), ms, null);
+            p = new Parsed(tokens, control, Set.of(), ms, null, null);
             notes.add("tokenizer: no embedded tokenizer.json; token types guessed (<|...|> tokens are CONTROL)");
         } else {
             throw AprException.badInput("EXPORT_NO_TOKENIZER", source + ": tokenizer: expected an embedded tokenizer "
@@ -99,8 +100,14 @@ public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<Stri
         if (pad < 0 && pre.equals("qwen2") && tokens.contains("<|endoftext|>")) pad = tokens.indexOf("<|endoftext|>");
         String chat = md.get("chat_template") instanceof String s ? s : null;
         if (chat == null) notes.add("tokenizer: no chat_template in the APR metadata; tokenizer.chat_template not written");
-        // Qwen tokenizers add no BOS; Llama-3 ones do (tokenizer_config add_bos_token)
-        boolean addBos = pre.equals("llama-bpe");
+        // what apr run does with this tokenizer: the stamped tokenizer_config.json's add_bos_token, else
+        // tokenizer.json's post-processor template; a bare vocabulary: llama.cpp's default (llama-bpe adds BOS)
+        Boolean said = p.addBos();
+        if (md.get("tokenizer_config.json") instanceof String tc) {
+            Boolean cfgBos = TokenizerJson.parseConfig(tc.getBytes(StandardCharsets.UTF_8), Path.of(source + ": tokenizer_config.json")).addBosToken();
+            if (cfgBos != null) said = cfgBos;
+        }
+        boolean addBos = said != null ? said : pre.equals("llama-bpe");
         return new GgufVocab(tokens, types, p.merges(), pre, bos, eos, pad, addBos, chat, notes);
     }
 
@@ -120,7 +127,8 @@ public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<Stri
         List<String> merges = new ArrayList<>(tj.merges().size());
         // a literal space inside a piece (possible in the newer pair form) is written as U+0120
         for (String[] m : tj.merges()) merges.add(m[0].replace(' ', '\u0120') + " " + m[1].replace(' ', '\u0120'));
-        return new Parsed(tokens, control, user, merges, TokenizerEmbedding.preType(tj.preTokenizers()));
+        // BOS as Transformers adds it: tokenizer.json's post-processor template (a stamped add_bos_token wins, below)
+        return new Parsed(tokens, control, user, merges, TokenizerEmbedding.preType(tj.preTokenizers()), !tj.templatePrefix().isEmpty());
     }
 
     static boolean looksSpecial(String t) {

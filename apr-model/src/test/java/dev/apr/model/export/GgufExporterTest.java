@@ -178,9 +178,12 @@ class GgufExporterTest {
     @Test void llama3StyleDigitGroupsSelectLlamaBpeWithBos() {
         String tj = MemoryModel.smallTokenizerJson(300).replace("\\\\p{N}|", "\\\\p{N}{1,3}|");
         assertTrue(tj.contains("p{N}{1,3}"), tj.substring(0, 400));
-        GgufVocab v = GgufVocab.fromAprMetadata(Map.of("tokenizer.json", tj), 320, 300, 302, "test");
+        GgufVocab v = GgufVocab.fromAprMetadata(Map.of("tokenizer.json", tj, "tokenizer_config.json", "{\"add_bos_token\": true}"),
+                320, 300, 302, "test");
         assertEquals("llama-bpe", v.pre());
         assertTrue(v.addBos());
+        // BOS as apr run decides it: no add_bos_token and no post-processor template, no BOS
+        assertFalse(GgufVocab.fromAprMetadata(Map.of("tokenizer.json", tj), 320, 300, 302, "test").addBos());
         assertEquals(-1, v.pad());   // no Qwen <|endoftext|> convention for llama-bpe without a pad_token
         AprException e = assertThrows(AprException.class, () -> GgufVocab.fromAprMetadata(
                 Map.of("tokenizer.json", tj, "tokenizer.pre_type", "gpt-4o"), 320, 300, 302, "test"));
