@@ -255,7 +255,7 @@ public final class GgufImporter {
         if (pre != null) md.put("tokenizer.pre_type", pre);
         // llama.cpp prepends BOS when add_bos_token says so (default: llama-bpe files do): the rebuilt
         // tokenizer.json says the same with a post-processor template, as Llama 3's own file does
-        boolean llama3 = pre != null && (pre.equals("llama-bpe") || pre.equals("llama3") || pre.equals("llama-v3"));
+        boolean llama3 = PreTokenizerRegex.isLlama3(pre);
         boolean addBos = g.has("tokenizer.ggml.add_bos_token") ? Boolean.TRUE.equals(g.metadata().get("tokenizer.ggml.add_bos_token")) : llama3;
         int bosId = cfg.bosTokenId() >= 0 && cfg.bosTokenId() < tokens.size() ? cfg.bosTokenId() : -1;
         if (addBos && bosId < 0) notes.add("tokenizer.ggml.add_bos_token is true but there is no bos id: no BOS is added");
@@ -277,7 +277,6 @@ public final class GgufImporter {
         return true;
     }
 
-
     /**
      * A Hugging Face {@code tokenizer.json} equivalent to the GGUF vocabulary: NORMAL tokens form
      * the BPE vocab, CONTROL and USER_DEFINED tokens become added tokens (special when CONTROL),
@@ -292,7 +291,7 @@ public final class GgufImporter {
     public static Map<String, Object> rebuildTokenizerJson(List<String> tokens, List<Integer> types, List<String> merges, String pre,
                                                            int bosPrefix) {
         List<String> regexes = PreTokenizerRegex.forGgufPre(pre);   // refuses a pre type apr cannot split like llama.cpp
-        boolean llama3 = pre != null && (pre.equals("llama-bpe") || pre.equals("llama3") || pre.equals("llama-v3"));
+        boolean llama3 = PreTokenizerRegex.isLlama3(pre);
         boolean qwen2 = "qwen2".equals(pre);
         List<Object> added = new ArrayList<>();
         Map<String, Object> vocab = new LinkedHashMap<>();

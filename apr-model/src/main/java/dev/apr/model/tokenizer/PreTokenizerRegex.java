@@ -47,6 +47,11 @@ public final class PreTokenizerRegex {
      */
     public static List<String> forGgufPre(String pre) { return forGgufPre(pre, "GGUF"); }
 
+    /** Whether a GGUF pre type is Llama 3's (digits by three, merges ignored for whole-vocabulary words, BOS by default). */
+    public static boolean isLlama3(String pre) {
+        return pre != null && (pre.equals("llama-bpe") || pre.equals("llama3") || pre.equals("llama-v3"));
+    }
+
     /** As {@link #forGgufPre(String)}; {@code source} names the file in the refusal. */
     public static List<String> forGgufPre(String pre, String source) {
         if (pre == null) return List.of(GPT2);

@@ -232,7 +232,7 @@ public final class Tokenizer {
         b.added = added;
         for (String regex : PreTokenizerRegex.forGgufPre(pre, src)) b.splits.add(PreTokenizerRegex.compile(regex));
         if ("qwen2".equals(pre)) b.normalizers.add(Normalizer.Form.NFC);
-        b.ignoreMerges = pre != null && (pre.equals("llama-bpe") || pre.equals("llama3") || pre.equals("llama-v3"));
+        b.ignoreMerges = PreTokenizerRegex.isLlama3(pre);
         b.bosId = optId(md, "tokenizer.ggml.bos_token_id", toks.size());
         b.eosId = optId(md, "tokenizer.ggml.eos_token_id", toks.size());
         b.padId = optId(md, "tokenizer.ggml.padding_token_id", toks.size());
