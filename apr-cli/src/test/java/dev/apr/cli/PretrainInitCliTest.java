@@ -138,8 +138,12 @@ class PretrainInitCliTest {
                 "vocab_size: expected 151936 (--config), got 512 (--init)",
                 "hidden_size: expected 64 (--config), got 32 (--init)",
                 "intermediate_size: expected 128 (--config), got 64 (--init)",
-                "max_position_embeddings: expected 2048 (--config), got 256 (--init)");
+                "max_position_embeddings: expected 2048 (--config), got 256 (--init)",
+                // beyond the spec's list: the RoPE the init was trained with
+                "head_dim: expected 16 (--config), got 8 (--init)",
+                "rope_theta: expected 1000000.0 (--config), got 10000.0 (--init)");
         assertFalse(r.err().contains("num_layers"), "equal fields are not reported");
+        assertFalse(r.err().contains("rope_scaling"), "equal fields are not reported");
     }
 
     @Test

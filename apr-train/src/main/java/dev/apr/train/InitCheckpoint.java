@@ -88,6 +88,10 @@ public final class InitCheckpoint implements AutoCloseable {
                 diff(diffs, "num_kv_heads", target.numKvHeads(), cfg.numKvHeads());
                 diff(diffs, "intermediate_size", target.intermediateSize(), cfg.intermediateSize());
                 diff(diffs, "max_position_embeddings", target.maxPositions(), cfg.maxPositions());
+                // beyond the spec's list: the RoPE the weights were trained with must be the run's too
+                diff(diffs, "head_dim", target.headDim(), cfg.headDim());
+                diff(diffs, "rope_theta", target.ropeTheta(), cfg.ropeTheta());
+                diff(diffs, "rope_scaling", String.valueOf(target.ropeScaling()), String.valueOf(cfg.ropeScaling()));
                 if (!diffs.isEmpty())
                     throw AprException.badInput("INIT_ARCH_MISMATCH", path + ": architecture differs from --config: "
                             + String.join("; ", diffs));
