@@ -116,6 +116,14 @@ public final class TokenizerJson {
      */
     public List<Integer> templatePrefix() { return templatePrefix; }
 
+    /**
+     * Whether a BOS goes before every text, as Transformers decides it: tokenizer_config.json's
+     * {@code add_bos_token} when it says ({@code config} may be null), else this file's template.
+     */
+    public boolean addsBos(Config config) {
+        return config != null && config.addBosToken() != null ? config.addBosToken() : !templatePrefix.isEmpty();
+    }
+
     /** {@code model.type}: "BPE" (the only one apr encodes), "WordPiece", "Unigram", ... */
     public String modelType() { return modelType; }
     /** Base vocabulary token string to id (unmodifiable, insertion order = file order). */

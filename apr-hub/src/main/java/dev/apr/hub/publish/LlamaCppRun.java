@@ -27,7 +27,7 @@ final class LlamaCppRun {
 
     static final String ENV = "APR_NODE_LLAMA_CPP";
     private static final String RULE = "llama.cpp loads the GGUF and continues the prompt greedily";
-    private static final String MARK = "APR-RESULT ";
+    static final String MARK = "APR-RESULT ";
 
     /**
      * Run from a temporary .mjs file (node-llama-cpp's binary self-test re-runs the process, which fails
@@ -68,25 +68,7 @@ final class LlamaCppRun {
             Process p = new ProcessBuilder("node", script.toString(), entryUrl(module),
                     gguf.toAbsolutePath().toString(), Verifier.PROMPT, String.valueOf(aprGreedy.length))
                     .redirectErrorStream(true).start();
-            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(300, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return new Check("llama.cpp", RULE, Status.FAIL, "node-llama-cpp did not finish in 300 s");
-            }
-            String line = text.lines().filter(l -> l.startsWith(MARK)).findFirst().orElse(null);
-            if (p.exitValue() != 0 || line == null)
-                return new Check("llama.cpp", RULE, Status.FAIL, "llama.cpp failed (exit " + p.exitValue() + "): " + tail(text));
-            JsonNode r = new ObjectMapper().readTree(line.substring(MARK.length()));
-            int[] ids = ints(r.get("ids")), greedy = ints(r.get("greedy"));
-            if (!Arrays.equals(ids, prompt))
-                return new Check("llama.cpp", RULE, Status.FAIL, "llama.cpp tokenizes \"" + Verifier.PROMPT + "\" to "
-                        + Arrays.toString(ids) + ", the APR tokenizer to " + Arrays.toString(prompt));
-            int same = 0;
-            while (same < Math.min(greedy.length, aprGreedy.length) && greedy[same] == aprGreedy[same]) same++;
-            String detail = "same prompt ids; " + same + "/" + aprGreedy.length + " greedy tokens equal apr's on this GGUF: \""
-                    + r.path("text").asText().replace("\n", "⏎") + "\"";
-            return new Check("llama.cpp", RULE, same > 0 ? Status.PASS : Status.FAIL,
-                    same > 0 ? detail : detail + " (first token: llama.cpp " + (greedy.length > 0 ? greedy[0] : "none") + ", apr " + aprGreedy[0] + ")");
+            return judge("llama.cpp", RULE, p, "node-llama-cpp", "llama.cpp tokenizes", "this GGUF", prompt, aprGreedy);
         } catch (IOException e) {
             return new Check("llama.cpp", RULE, Status.FAIL, "running node: " + e.getMessage());
         } catch (InterruptedException e) {
@@ -95,6 +77,35 @@ final class LlamaCppRun {
         } finally {
             if (script != null) try { Files.deleteIfExists(script); } catch (IOException ignored) { /* a temp file */ }
         }
+    }
+
+    /**
+     * Judges another runtime's run of the verify prompt (its script prints one {@link #MARK} line of
+     * {@code {"ids", "greedy", "text"}}): its ids for the prompt must equal the APR tokenizer's and its
+     * first greedy token apr's first on the same weights (later tokens are reported, not required).
+     * Shared by the llama.cpp and the Transformers checks.
+     */
+    static Check judge(String runtime, String rule, Process p, String processName, String tokenizes, String weights,
+                       int[] prompt, int[] aprGreedy) throws IOException, InterruptedException {
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(300, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return new Check(runtime, rule, Status.FAIL, processName + " did not finish in 300 s");
+        }
+        String line = text.lines().filter(l -> l.startsWith(MARK)).findFirst().orElse(null);
+        if (p.exitValue() != 0 || line == null)
+            return new Check(runtime, rule, Status.FAIL, runtime + " failed (exit " + p.exitValue() + "): " + tail(text));
+        JsonNode r = new ObjectMapper().readTree(line.substring(MARK.length()));
+        int[] ids = ints(r.get("ids")), greedy = ints(r.get("greedy"));
+        if (!Arrays.equals(ids, prompt))
+            return new Check(runtime, rule, Status.FAIL, tokenizes + " \"" + Verifier.PROMPT + "\" to "
+                    + Arrays.toString(ids) + ", the APR tokenizer to " + Arrays.toString(prompt));
+        int same = 0;
+        while (same < Math.min(greedy.length, aprGreedy.length) && greedy[same] == aprGreedy[same]) same++;
+        String detail = "same prompt ids; " + same + "/" + aprGreedy.length + " greedy tokens equal apr's on " + weights + ": \""
+                + r.path("text").asText().replace("\n", "⏎") + "\"";
+        return new Check(runtime, rule, same > 0 ? Status.PASS : Status.FAIL, same > 0 ? detail
+                : detail + " (first token: " + runtime + " " + (greedy.length > 0 ? greedy[0] : "none") + ", apr " + aprGreedy[0] + ")");
     }
 
     /** The package's ESM entry point ({@code exports["."].import}, else {@code main}) as a file: URL. */

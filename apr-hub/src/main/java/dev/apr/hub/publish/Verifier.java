@@ -210,8 +210,6 @@ public final class Verifier {
                 problems.isEmpty() ? String.join(", ", parsed) : String.join("; ", problems));
     }
 
-    private static final String MARK = "APR-RESULT ";
-
     /**
      * Where python3 with transformers + torch is installed, Transformers itself loads the directory
      * (AutoModelForCausalLM in float32, AutoTokenizer), tokenizes the prompt and continues apr's prompt
@@ -238,31 +236,10 @@ public final class Verifier {
                     "with torch.no_grad():",
                     "    out = m.generate(x, attention_mask=torch.ones_like(x), max_new_tokens=n, do_sample=False)",
                     "gen = [int(v) for v in out[0][len(prompt):]]",
-                    "print('" + MARK + "' + json.dumps({'ids': [int(v) for v in ids], 'greedy': gen, 'text': k.decode(gen)}))", "");
+                    "print('" + LlamaCppRun.MARK + "' + json.dumps({'ids': [int(v) for v in ids], 'greedy': gen, 'text': k.decode(gen)}))", "");
             Process p = new ProcessBuilder("python3", "-c", script, dir.toString(), PROMPT,
                     java.util.Arrays.toString(prompt), String.valueOf(aprGreedy.length)).redirectErrorStream(true).start();
-            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!p.waitFor(300, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return new Check("transformers", rule, Status.FAIL, "python3 did not finish in 300 s");
-            }
-            String line = text.lines().filter(l -> l.startsWith(MARK)).findFirst().orElse(null);
-            if (p.exitValue() != 0 || line == null)
-                return new Check("transformers", rule, Status.FAIL, "Transformers failed (exit " + p.exitValue() + "):"
-                        + text.lines().skip(Math.max(0, text.lines().count() - 3)).reduce("", (x, y) -> x + " " + y));
-            var r = new ObjectMapper().readTree(line.substring(MARK.length()));
-            int[] ids = new int[r.get("ids").size()], gen = new int[r.get("greedy").size()];
-            for (int i = 0; i < ids.length; i++) ids[i] = r.get("ids").get(i).asInt();
-            for (int i = 0; i < gen.length; i++) gen[i] = r.get("greedy").get(i).asInt();
-            if (!java.util.Arrays.equals(ids, prompt))
-                return new Check("transformers", rule, Status.FAIL, "AutoTokenizer encodes \"" + PROMPT + "\" to "
-                        + java.util.Arrays.toString(ids) + ", the APR tokenizer to " + java.util.Arrays.toString(prompt));
-            int same = 0;
-            while (same < Math.min(gen.length, aprGreedy.length) && gen[same] == aprGreedy[same]) same++;
-            String detail = "same prompt ids; " + same + "/" + aprGreedy.length + " greedy tokens equal apr's on model.safetensors: \""
-                    + printable(r.path("text").asText()) + "\"";
-            return new Check("transformers", rule, same > 0 ? Status.PASS : Status.FAIL, same > 0 ? detail
-                    : detail + " (first token: Transformers " + (gen.length > 0 ? gen[0] : "none") + ", apr " + aprGreedy[0] + ")");
+            return LlamaCppRun.judge("transformers", rule, p, "python3", "AutoTokenizer encodes", "model.safetensors", prompt, aprGreedy);
         } catch (IOException | InterruptedException e) {
             return new Check("transformers", rule, Status.FAIL, e.toString());
         }

@@ -30,7 +30,7 @@ public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<Stri
 
     /** The base vocabulary, added tokens and merges of a tokenizer, before padding. */
     record Parsed(Map<Integer, String> tokens, Set<Integer> control, Set<Integer> userDefined, List<String> merges, String pre,
-                  Boolean addBos) {}
+                  TokenizerJson json) {}
 
     /**
      * Builds the GGUF vocabulary for {@code vocabSize} embedding rows from APR metadata.
@@ -100,14 +100,11 @@ public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<Stri
         if (pad < 0 && pre.equals("qwen2") && tokens.contains("<|endoftext|>")) pad = tokens.indexOf("<|endoftext|>");
         String chat = md.get("chat_template") instanceof String s ? s : null;
         if (chat == null) notes.add("tokenizer: no chat_template in the APR metadata; tokenizer.chat_template not written");
-        // what apr run does with this tokenizer: the stamped tokenizer_config.json's add_bos_token, else
-        // tokenizer.json's post-processor template; a bare vocabulary: llama.cpp's default (llama-bpe adds BOS)
-        Boolean said = p.addBos();
-        if (md.get("tokenizer_config.json") instanceof String tc) {
-            Boolean cfgBos = TokenizerJson.parseConfig(tc.getBytes(StandardCharsets.UTF_8), Path.of(source + ": tokenizer_config.json")).addBosToken();
-            if (cfgBos != null) said = cfgBos;
-        }
-        boolean addBos = said != null ? said : pre.equals("llama-bpe");
+        // BOS as apr run decides it for this tokenizer (TokenizerJson.addsBos with the stamped
+        // tokenizer_config.json); a bare vocabulary: llama.cpp's default (llama-bpe adds BOS)
+        TokenizerJson.Config stamped = md.get("tokenizer_config.json") instanceof String tc
+                ? TokenizerJson.parseConfig(tc.getBytes(StandardCharsets.UTF_8), Path.of(source + ": tokenizer_config.json")) : null;
+        boolean addBos = p.json() != null ? p.json().addsBos(stamped) : pre.equals("llama-bpe");
         return new GgufVocab(tokens, types, p.merges(), pre, bos, eos, pad, addBos, chat, notes);
     }
 
@@ -127,8 +124,7 @@ public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<Stri
         List<String> merges = new ArrayList<>(tj.merges().size());
         // a literal space inside a piece (possible in the newer pair form) is written as U+0120
         for (String[] m : tj.merges()) merges.add(m[0].replace(' ', '\u0120') + " " + m[1].replace(' ', '\u0120'));
-        // BOS as Transformers adds it: tokenizer.json's post-processor template (a stamped add_bos_token wins, below)
-        return new Parsed(tokens, control, user, merges, TokenizerEmbedding.preType(tj.preTokenizers()), !tj.templatePrefix().isEmpty());
+        return new Parsed(tokens, control, user, merges, TokenizerEmbedding.preType(tj.preTokenizers()), tj);
     }
 
     static boolean looksSpecial(String t) {

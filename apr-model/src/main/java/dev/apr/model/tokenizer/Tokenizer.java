@@ -174,7 +174,7 @@ public final class Tokenizer {
             b.bosId = idOfConfigToken(config.bosToken(), lookup, config, "bos_token");
             b.eosId = idOfConfigToken(config.eosToken(), lookup, config, "eos_token");
             b.padId = idOfConfigToken(config.padToken(), lookup, config, "pad_token");
-            b.addBos = config.addBosToken() != null ? config.addBosToken() : !prefix.isEmpty();
+            b.addBos = tj.addsBos(config);
             if (config.addBosToken() == null && !prefix.isEmpty()) b.bosId = prefix.getFirst();
             b.chatTemplate = config.chatTemplate();
         } else {
