@@ -97,23 +97,31 @@ public final class PretrainCommand implements Callable<Integer> {
         }
         PrintStream out = WriterStream.printStream(spec.commandLine().getOut());
         PrintStream err = WriterStream.printStream(spec.commandLine().getErr());
-        Pretrain.Result r = Pretrain.run(o, json ? null : out, err);
-        if (json) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("final_step", r.finalStep());
-            m.put("train_loss", Double.isFinite(r.trainLoss()) ? r.trainLoss() : null);
-            m.put("step0_val_loss", r.step0ValLoss());
-            m.put("val_loss", r.valLoss());
-            m.put("checkpoint", r.lastCheckpoint() != null ? r.lastCheckpoint().toString() : null);
-            m.put("tokens_per_s", r.tokensPerSecond());
-            m.put("tokens_seen", r.tokensSeen());
-            m.put("run_dir", runDir.toString());
-            out.println(new ObjectMapper().writeValueAsString(m));
-        } else if (r.lastCheckpoint() != null) {
-            out.println("checkpoint: " + r.lastCheckpoint());
+        // Ctrl-C / SIGTERM: finish the step in flight, checkpoint it, then exit with the signal's status
+        try (GracefulStop stop = new GracefulStop("apr pretrain", "finishing the current step and writing its checkpoint", err)) {
+            o.stopRequested = stop::requested;
+            Pretrain.Result r = Pretrain.run(o, json ? null : out, err);
+            if (json) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("final_step", r.finalStep());
+                m.put("train_loss", Double.isFinite(r.trainLoss()) ? r.trainLoss() : null);
+                m.put("step0_val_loss", r.step0ValLoss());
+                m.put("val_loss", r.valLoss());
+                m.put("checkpoint", r.lastCheckpoint() != null ? r.lastCheckpoint().toString() : null);
+                m.put("tokens_per_s", r.tokensPerSecond());
+                m.put("tokens_seen", r.tokensSeen());
+                m.put("run_dir", runDir.toString());
+                m.put("interrupted", r.interrupted());
+                out.println(new ObjectMapper().writeValueAsString(m));
+            } else if (r.lastCheckpoint() != null) {
+                out.println("checkpoint: " + r.lastCheckpoint());
+            }
+            if (r.interrupted())
+                err.println("apr pretrain: interrupted at step " + r.finalStep() + " of " + numSteps
+                        + "; run the same command with --resume to continue from " + r.lastCheckpoint());
+            out.flush();
+            err.flush();
         }
-        out.flush();
-        err.flush();
         return 0;
     }
 }

@@ -77,6 +77,59 @@ class PretrainCliTest {
         assertTrue(m2.get("checkpoint").toString().endsWith("step-000004.apr"), m2.toString());
     }
 
+    /**
+     * Ctrl-C as a user sends it: SIGINT to a separate `apr pretrain` process between save points. The step
+     * in flight finishes, gets its checkpoint (weights + optimizer state), the process exits 130, and
+     * --resume continues from that step.
+     */
+    @Test
+    void sigintCheckpointsTheCurrentStepAndExits130(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("run");
+        String[] args = {"pretrain", "--synthetic", "--config", cfg(dir), "--run-dir", run.toString(), "--num-steps", "200000",
+                "--batch-size", "2", "--seq-length", "16", "--eval-every", "100000", "--lr", "1e-3", "--warmup-steps", "1",
+                "--threads", "1"};
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules", "jdk.incubator.vector",
+                "-Xmx256m", "-cp", System.getProperty("java.class.path"), "dev.apr.cli.AprCli"));
+        cmd.addAll(java.util.List.of(args));
+        Path log = dir.resolve("err.txt");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            Path metrics = run.resolve("metrics.jsonl");
+            long until = System.nanoTime() + 60_000_000_000L;
+            while (!(Files.exists(metrics) && Files.readAllLines(metrics).size() > 20)) {
+                assertTrue(p.isAlive(), "apr pretrain ended early:\n" + Files.readString(log));
+                assertTrue(System.nanoTime() < until, "no 20 training steps within 60 s:\n" + Files.readString(log));
+                Thread.sleep(20);
+            }
+            assertEquals(0, new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).inheritIO().start().waitFor());
+            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "stopped within 60 s of SIGINT");
+        } finally {
+            p.destroyForcibly();
+        }
+        String err = Files.readString(log);
+        assertEquals(130, p.exitValue(), err);
+        assertTrue(err.contains("apr pretrain: stop requested"), err);
+        var m = java.util.regex.Pattern.compile("interrupted at step (\\d+) of 200000").matcher(err);
+        assertTrue(m.find(), err);
+        int step = Integer.parseInt(m.group(1));
+        assertTrue(step > 20 && step < 200000, "stopped at step " + step);
+        String name = String.format("step-%06d", step);
+        for (String ext : new String[] {".apr", ".optim", ".json"})
+            assertTrue(Files.isRegularFile(run.resolve("ckpt").resolve(name + ext)), name + ext + " written:\n" + err);
+        assertTrue(err.contains("checkpoint: " + run.resolve("ckpt").resolve(name + ".apr")), err);
+        java.util.List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
+        assertEquals(step + 1, lines.size(), "metrics up to the interrupted step");
+
+        // --resume continues from that step (one more step here: the time limit has passed as soon as it ends)
+        var again = PretrainInitCliTest.apr(plus(args, "--resume", "--time-limit", "0.000001", "--json"));
+        assertEquals(0, again.exit(), again.err());
+        assertTrue(again.err().contains("resuming from " + run.resolve("ckpt").resolve(name + ".apr") + " (step " + step + ")"), again.err());
+        Map<?, ?> r = new ObjectMapper().readValue(again.out(), Map.class);
+        assertEquals(step + 1, r.get("final_step"));
+        assertEquals(false, r.get("interrupted"));
+    }
+
     private static String[] plus(String[] args, String... more) {
         String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
         System.arraycopy(more, 0, all, args.length, more.length);

@@ -38,7 +38,8 @@ public final class Pretrain {
 
     /** What a finished run reports. */
     public record Result(int finalStep, double trainLoss, double step0ValLoss, double valLoss,
-                         Path lastCheckpoint, double tokensPerSecond, long tokensSeen, ModelConfig config) {}
+                         Path lastCheckpoint, double tokensPerSecond, long tokensSeen, ModelConfig config,
+                         boolean interrupted) {}
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern CKPT = Pattern.compile("step-(\\d{6,})\\.apr");
@@ -244,6 +245,7 @@ public final class Pretrain {
             // --time-limit: stop early (evaluated, checkpointed, resumable) rather than overrun a budget
             long deadline = o.timeLimitSeconds == null ? Long.MAX_VALUE : wallStart + (long) (o.timeLimitSeconds * 1e9);
             int lastStep = o.numSteps;
+            boolean interrupted = false;
             for (int step = startStep + 1; step <= lastStep; step++) {
                 long t0 = System.nanoTime();
                 model.zeroGrads();
@@ -281,7 +283,14 @@ public final class Pretrain {
                             + " (continue with --resume and a larger --time-limit)%n", o.timeLimitSeconds / 60, step, o.numSteps);
                     lastStep = step;
                 }
-                boolean evalNow = step % o.evalEvery == 0 || step == lastStep;
+                if (step < lastStep && o.stopRequested.getAsBoolean()) {
+                    // no extra evaluation: an interrupted user wants the checkpoint now, not after the val set
+                    err.printf(Locale.ROOT, "apr pretrain: interrupted: stopping after step %d of %d and writing its checkpoint"
+                            + " (continue with --resume)%n", step, o.numSteps);
+                    lastStep = step;
+                    interrupted = true;
+                }
+                boolean evalNow = step % o.evalEvery == 0 || (step == lastStep && !interrupted);
                 boolean saveNow = step % saveEvery == 0 || step == lastStep;
                 if (evalNow) {
                     valLoss = evaluate(model, batches, val, valFirst, valCount);
@@ -317,7 +326,8 @@ public final class Pretrain {
             }
             writeCurve(o.runDir, trainCurve, valCurve);
             return new Result(Math.max(lastStep, startStep), trainLoss, step0Val, valLoss, lastCkpt,
-                    tokensTimed > 0 ? tokensTimed / trainSeconds : 0, (long) Math.max(lastStep, startStep) * tokensPerStep, cfg);
+                    tokensTimed > 0 ? tokensTimed / trainSeconds : 0, (long) Math.max(lastStep, startStep) * tokensPerStep, cfg,
+                    interrupted);
         } catch (IOException e) {
             throw AprException.badInput("TRAIN_IO", o.runDir + ": " + e);
         } finally {

@@ -28,6 +28,12 @@ public final class PretrainOptions {
     public Path tokenizer;            // --tokenizer DIR|tokenizer.json
     public Double timeLimitSeconds;   // --time-limit MINUTES [none]: stop early, checkpointed and resumable
     public int valBatches = 16;       // held-out batches (spec: 16)
+    /**
+     * Polled after every optimizer step: once true, the run stops there, writes a checkpoint of that
+     * step (resumable) and returns with {@link Pretrain.Result#interrupted()} set. The CLI sets it
+     * on SIGINT / SIGTERM, so Ctrl-C loses at most the step in flight, not everything since the last save.
+     */
+    public java.util.function.BooleanSupplier stopRequested = () -> false;
     /** Test hook: poison the gradient with NaN at this step (-1: never). Not a CLI flag. */
     int injectNaNAtStep = -1;
 }

@@ -104,6 +104,39 @@ class PretrainTest {
     }
 
     @Test
+    void stopRequestedBetweenSavePointsCheckpointsThatStepAndResumeEndsTheSame(@TempDir Path dir) throws IOException {
+        Path cfg = tinyConfig(dir);
+        PretrainOptions full = synthetic(dir.resolve("full"), cfg, 7);
+        full.evalEvery = 5;
+        run(full, new ByteArrayOutputStream());
+        float[] uninterrupted = weights(dir.resolve("full/ckpt/step-000007.apr"));
+
+        // the stop flag goes up during step 3 (the CLI raises it on SIGINT / SIGTERM): polled after each step
+        PretrainOptions o = synthetic(dir.resolve("run"), cfg, 7);
+        o.evalEvery = 5;
+        int[] polls = {0};
+        o.stopRequested = () -> ++polls[0] >= 3;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Pretrain.Result r = Pretrain.run(o, new PrintStream(new ByteArrayOutputStream(), true), new PrintStream(err, true));
+        assertTrue(r.interrupted());
+        assertEquals(3, r.finalStep());
+        Path ckpt = dir.resolve("run/ckpt");
+        assertEquals(ckpt.resolve("step-000003.apr"), r.lastCheckpoint(), "a checkpoint of the step reached, not of the last save point");
+        assertTrue(Files.isRegularFile(ckpt.resolve("step-000003.optim")) && Files.isRegularFile(ckpt.resolve("step-000003.json")));
+        assertTrue(err.toString().contains("interrupted: stopping after step 3 of 7"), err.toString());
+        assertEquals(4, Files.readAllLines(dir.resolve("run/metrics.jsonl")).size(), "step 0 and steps 1-3");
+
+        o.resume = true;
+        o.stopRequested = () -> false;
+        Pretrain.Result done = run(o, new ByteArrayOutputStream());
+        assertFalse(done.interrupted());
+        assertEquals(7, done.finalStep());
+        float[] resumed = weights(ckpt.resolve("step-000007.apr"));
+        for (int i = 0; i < resumed.length; i++) assertEquals(uninterrupted[i], resumed[i], 1e-6, "parameter " + i);
+        assertEquals(8, Files.readAllLines(dir.resolve("run/metrics.jsonl")).size());
+    }
+
+    @Test
     void existingRunDirNeedsResume(@TempDir Path dir) throws IOException {
         Path cfg = tinyConfig(dir);
         run(synthetic(dir.resolve("run"), cfg, 0), new ByteArrayOutputStream());
