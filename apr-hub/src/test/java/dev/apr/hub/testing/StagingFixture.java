@@ -47,7 +47,7 @@ public final class StagingFixture {
         AprWriter apr = new AprWriter().metadata(CONFIG.toAprMetadata())
                 .put("name", name).put("license", "Apache-2.0").put("data_source", "org/corpus")
                 .put("training", Map.of("val_loss", 3.25, "steps", 10))
-                .put("tokenizer.vocabulary", tokens).put("tokenizer.model_type", "BPE")
+                .put("tokenizer.vocabulary", tokens).put("tokenizer.model_type", "BPE").put("tokenizer.pre_type", "gpt-2")   // tokenizer.json below: ByteLevel with its regex
                 .put("tokenizer.merges", merges.stream().map(m -> m[0] + " " + m[1]).toList())
                 .put("tokenizer.bos_token_id", EOS).put("tokenizer.eos_token_id", EOS)
                 .flag("HAS_VOCAB");

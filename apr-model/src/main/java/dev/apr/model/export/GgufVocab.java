@@ -2,6 +2,7 @@ package dev.apr.model.export;
 
 import dev.apr.format.AprException;
 import dev.apr.format.TokenizerJson;
+import dev.apr.model.tokenizer.AprVocabulary;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -26,7 +27,8 @@ import java.util.Set;
 public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<String> merges, String pre,
                         int bos, int eos, int pad, boolean addBos, String chatTemplate, List<String> notes) {
 
-    public static final int NORMAL = 1, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5;
+    public static final int NORMAL = AprVocabulary.NORMAL, CONTROL = AprVocabulary.CONTROL,
+            USER_DEFINED = AprVocabulary.USER_DEFINED, UNUSED = AprVocabulary.UNUSED;
 
     /** The base vocabulary, added tokens and merges of a tokenizer, before padding. */
     record Parsed(Map<Integer, String> tokens, Set<Integer> control, Set<Integer> userDefined, List<String> merges, String pre,
@@ -43,17 +45,20 @@ public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<Stri
             p = parseTokenizerJson(json, source + ": metadata key 'tokenizer.json'");
         } else if (md.get("tokenizer.vocabulary") instanceof List<?> vocab && md.get("tokenizer.merges") instanceof List<?> merges) {
             Map<Integer, String> tokens = new HashMap<>();
-            Set<Integer> control = new HashSet<>();
-            for (int i = 0; i < vocab.size(); i++) {
-                if (!(vocab.get(i) instanceof String s))
-                    throw AprException.badInput("EXPORT_BAD_TOKENIZER", source + ": tokenizer.vocabulary[" + i + "]: expected a string, got " + vocab.get(i));
-                tokens.put(i, s);
-                if (looksSpecial(s)) control.add(i);
+            Set<Integer> control = new HashSet<>(), user = new HashSet<>();
+            List<String> texts = AprVocabulary.tokens(vocab, source);
+            int[] types = AprVocabulary.types(md, texts, source);
+            for (int i = 0; i < texts.size(); i++) {
+                if (texts.get(i) == null) continue;   // aprender's padding: written as [PAD<id>] (UNUSED) below
+                tokens.put(i, texts.get(i));
+                if (types[i] == CONTROL) control.add(i);
+                if (types[i] == USER_DEFINED) user.add(i);
             }
             List<String> ms = new ArrayList<>(merges.size());
             for (Object m : merges) ms.add(String.valueOf(m));
-            p = new Parsed(tokens, control, Set.of(), ms, null, null);
-            notes.add("tokenizer: no embedded tokenizer.json; token types guessed (<|...|> tokens are CONTROL)");
+            p = new Parsed(tokens, control, user, ms, AprVocabulary.preType(md, texts), null);
+            notes.add(md.containsKey("tokenizer.token_type") ? "tokenizer: no embedded tokenizer.json; token types from tokenizer.token_type"
+                    : "tokenizer: no embedded tokenizer.json; token types guessed (<|...|> tokens are CONTROL)");
         } else {
             throw AprException.badInput("EXPORT_NO_TOKENIZER", source + ": tokenizer: expected an embedded tokenizer "
                     + "(metadata 'tokenizer.json', or 'tokenizer.vocabulary' + 'tokenizer.merges'; add one with "
@@ -61,6 +66,7 @@ public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<Stri
         }
 
         String pre = md.get("tokenizer.pre_type") instanceof String s && !s.isBlank() ? s : p.pre();
+        if (pre == null && p.json() == null) throw AprVocabulary.unknownPre("EXPORT_UNKNOWN_PRE_TOKENIZER", source);
         if (pre == null)
             throw AprException.badInput("EXPORT_UNKNOWN_PRE_TOKENIZER", source + ": tokenizer pre-tokenizer: expected the Qwen2 "
                     + "(digits one at a time) or Llama-3 (digits in groups of 3) regex, SmolLM's Digits + ByteLevel or GPT-2's ByteLevel,"

@@ -248,8 +248,9 @@ public final class Tokenizer {
      * present (exact: pre-tokenizer and added tokens included), with special tokens from
      * {@code special_tokens} (token strings) or {@code tokenizer.bos_token_id}/{@code eos_token_id},
      * and {@code chat_template}. Without it, from {@code tokenizer.vocabulary} + {@code tokenizer.merges}
-     * + {@code tokenizer.pre_type} as for GGUF, where tokens spelled {@code <|...|>} become special
-     * added tokens (vocab + merges alone cannot say more).
+     * + {@code tokenizer.pre_type} as for GGUF ({@link AprVocabulary}: aprender's padding and missing
+     * pre_type), where tokens spelled {@code <|...|>} become special added tokens (vocab + merges alone
+     * cannot say more).
      */
     public static Tokenizer fromAprMetadata(Map<String, Object> md, String source) {
         Object embedded = md.get("tokenizer.json");
@@ -272,15 +273,17 @@ public final class Tokenizer {
         }
         if (!(md.get("tokenizer.vocabulary") instanceof List<?> vocab))
             throw AprException.badInput("TOKENIZER_MISSING", source + ": tokenizer.json / tokenizer.vocabulary: expected an embedded tokenizer, got none (apr stamp --tokenizer DIR)");
+        List<String> tokens = AprVocabulary.tokens(vocab, source);
+        String pre = AprVocabulary.preType(md, tokens);
+        if (pre == null) throw AprVocabulary.unknownPre("TOKENIZER_BAD", source);
         Map<String, Object> g = new HashMap<>();
         g.put("tokenizer.ggml.model", "gpt2");
-        g.put("tokenizer.ggml.tokens", vocab);
+        List<String> texts = new ArrayList<>(tokens.size());
+        for (int id = 0; id < tokens.size(); id++) texts.add(tokens.get(id) == null ? "[PAD" + id + "]" : tokens.get(id));   // as llama.cpp's converter names padding
+        g.put("tokenizer.ggml.tokens", texts);
         g.put("tokenizer.ggml.merges", md.get("tokenizer.merges"));
-        List<Integer> types = new ArrayList<>(vocab.size());
-        for (Object t : vocab) types.add(t instanceof String s && s.startsWith("<|") && s.endsWith("|>") && s.length() > 4 ? 3 : 1);
-        g.put("tokenizer.ggml.token_type", types);
-        Object pre = md.get("tokenizer.pre_type");
-        g.put("tokenizer.ggml.pre", pre == null ? "qwen2" : pre);
+        g.put("tokenizer.ggml.token_type", AprVocabulary.types(md, tokens, source));
+        g.put("tokenizer.ggml.pre", pre);
         g.put("tokenizer.ggml.bos_token_id", md.get("tokenizer.bos_token_id"));
         g.put("tokenizer.ggml.eos_token_id", md.get("tokenizer.eos_token_id"));
         g.put("tokenizer.chat_template", md.get("chat_template"));

@@ -175,6 +175,26 @@ class GgufExporterTest {
         }
     }
 
+    /**
+     * An APR as the Rust aprender importer writes it (vocabulary padded to vocab_size with repeated
+     * "<unk>", its token types, no pre_type, no tokenizer.json) exports the converter's vocabulary too.
+     */
+    @Test void aprenderStyleVocabularyMatchesTheConverterOutput() throws IOException {
+        Path td = Path.of(System.getProperty("apr.testdata"));
+        try (GgufFile g = GgufFile.open(td.resolve("qwen2-h256-q4km/model-q4_k_m.gguf"))) {
+            List<String> tokens = g.array("tokenizer.ggml.tokens", GgufValueType.STRING);
+            List<Object> vocab = new java.util.ArrayList<>();
+            for (String t : tokens) vocab.add(t.startsWith("[PAD") ? "<unk>" : t);
+            Map<String, Object> md = Map.of("tokenizer.vocabulary", vocab,
+                    "tokenizer.merges", g.array("tokenizer.ggml.merges", GgufValueType.STRING),
+                    "tokenizer.token_type", g.array("tokenizer.ggml.token_type", GgufValueType.INT32));
+            GgufVocab v = GgufVocab.fromAprMetadata(md, 151936, 151643, 151645, "rust.apr");
+            assertEquals(tokens, v.tokens());
+            assertEquals(g.array("tokenizer.ggml.token_type", GgufValueType.INT32), v.tokenTypes());
+            assertEquals("qwen2", v.pre(), "recognised from <|endoftext|> at 151643");
+        }
+    }
+
     @Test void llama3StyleDigitGroupsSelectLlamaBpeWithBos() {
         String tj = MemoryModel.smallTokenizerJson(300).replace("\\\\p{N}|", "\\\\p{N}{1,3}|");
         assertTrue(tj.contains("p{N}{1,3}"), tj.substring(0, 400));

@@ -316,6 +316,55 @@ class TokenizerTest {
         assertThrows(dev.apr.format.AprException.class, () -> Tokenizer.fromAprMetadata(Map.of(), "m.apr"));
     }
 
+    /**
+     * The vocabulary as the Rust aprender importer embeds it (its build_vocab_vector): padded to
+     * vocab_size with repeated "<unk>", no tokenizer.pre_type, no tokenizer.json. Qwen's split is
+     * recognised from <|endoftext|> at 151643, the padding ids are never produced, and the ids equal
+     * the Qwen tokenizer's; another repeated text, or no way to tell the split, is refused.
+     */
+    @Test void aprenderPaddedVocabularyWithoutPreType() {
+        List<?> gguf = (List<?>) ggufMetadata("qwen2").get("tokenizer.ggml.tokens");
+        List<String> vocab = new ArrayList<>();
+        for (Object t : gguf) vocab.add(t.toString().startsWith("[PAD") ? "<unk>" : t.toString());
+        Map<String, Object> md = new LinkedHashMap<>();
+        md.put("tokenizer.vocabulary", vocab);
+        md.put("tokenizer.merges", ggufMetadata("qwen2").get("tokenizer.ggml.merges"));
+        md.put("tokenizer.eos_token_id", 151645);
+        assertEquals(268, vocab.stream().filter("<unk>"::equals).count(), "Qwen's 151,668 tokens in 151,936 rows");
+        assertEquals("qwen2", AprVocabulary.preType(md, AprVocabulary.tokens(vocab, "m.apr")));
+        // without token types only <|...|> tokens are taken for specials (Qwen3's </think> is then plain text)
+        Tokenizer guessed = Tokenizer.fromAprMetadata(md, "m.apr");
+        assertArrayEquals(new int[] {9707, 220, 16, 17, 18, 151645}, guessed.encode("Hello 123<|im_end|>"));
+        // with aprender's tokenizer.token_type (GGUF numbering) the ids equal the Qwen tokenizer's on every text
+        md.put("tokenizer.token_type", ggufMetadata("qwen2").get("tokenizer.ggml.token_type"));
+        Tokenizer v = Tokenizer.fromAprMetadata(md, "m.apr");
+        for (JsonNode x : expected.get("texts"))
+            assertArrayEquals(ints(x.get("ids")), v.encode(x.get("text").asText()), x.get("text").asText());
+        int firstUnk = vocab.indexOf("<unk>");
+        assertEquals("<unk>", v.decode(new int[] {firstUnk}), "the first <unk> stays a token");
+        assertEquals("[PAD151935]", v.decode(new int[] {151935}), "later repeats are padding ids");
+
+        List<String> bad = new ArrayList<>(vocab);
+        bad.set(151935, "hello");
+        md.put("tokenizer.vocabulary", bad);
+        var e = assertThrows(dev.apr.format.AprException.class, () -> Tokenizer.fromAprMetadata(md, "m.apr"));
+        assertTrue(e.getMessage().contains("tokenizer.vocabulary[151935]") && e.getMessage().contains("'hello' again"), e.getMessage());
+
+        Map<String, Object> tiny = new LinkedHashMap<>();
+        tiny.put("tokenizer.vocabulary", List.of("a", "b", "ab"));
+        tiny.put("tokenizer.merges", List.of("a b"));
+        var none = assertThrows(dev.apr.format.AprException.class, () -> Tokenizer.fromAprMetadata(tiny, "t.apr"));
+        assertEquals("TOKENIZER_BAD", none.code());
+        assertTrue(none.getMessage().contains("t.apr: tokenizer.pre_type: expected qwen2, llama-bpe, smollm or gpt-2"), none.getMessage());
+        tiny.put("tokenizer.pre_type", "gpt-2");
+        assertArrayEquals(new int[] {2}, Tokenizer.fromAprMetadata(tiny, "t.apr").encode("ab"));
+
+        List<String> llama = new ArrayList<>(java.util.Collections.nCopies(128001, "<unk>"));
+        llama.set(0, "a");
+        llama.set(128000, "<|begin_of_text|>");
+        assertEquals("llama-bpe", AprVocabulary.preType(Map.of(), AprVocabulary.tokens(llama, "l.apr")));
+    }
+
     @Test void llamaBpePreGroupsDigitsByThree() {
         Tokenizer g = Tokenizer.fromGguf(ggufMetadata("llama-bpe"));
         // Qwen's vocabulary only has single digits, so both give 8 ids; the pieces differ.
