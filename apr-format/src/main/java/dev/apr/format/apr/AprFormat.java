@@ -54,10 +54,10 @@ public final class AprFormat {
     /** Aliases seen in the wild, promoted to the typed key on read when the typed key is absent. */
     public static final Map<String, String> ALIASES = Map.ofEntries(
             Map.entry("n_embd", "hidden_size"), Map.entry("d_model", "hidden_size"),
-            Map.entry("embedding_length", "hidden_size"),
+            Map.entry("embedding_length", "hidden_size"), Map.entry("hidden_dim", "hidden_size"),
             Map.entry("num_hidden_layers", "num_layers"), Map.entry("n_layer", "num_layers"),
             Map.entry("n_layers", "num_layers"), Map.entry("block_count", "num_layers"),
-            Map.entry("n_head", "num_heads"), Map.entry("num_attention_heads", "num_heads"),
+            Map.entry("n_head", "num_heads"), Map.entry("n_heads", "num_heads"), Map.entry("num_attention_heads", "num_heads"),
             Map.entry("num_key_value_heads", "num_kv_heads"), Map.entry("n_head_kv", "num_kv_heads"),
             Map.entry("n_kv_heads", "num_kv_heads"),
             Map.entry("context_length", "max_position_embeddings"), Map.entry("n_ctx", "max_position_embeddings"),
@@ -65,9 +65,12 @@ public final class AprFormat {
             Map.entry("n_vocab", "vocab_size"),
             Map.entry("n_ff", "intermediate_size"), Map.entry("n_inner", "intermediate_size"),
             Map.entry("ffn_dim", "intermediate_size"), Map.entry("feed_forward_length", "intermediate_size"),
+            Map.entry("intermediate_dim", "intermediate_size"),
             Map.entry("rope_freq_base", "rope_theta"),
             Map.entry("layer_norm_epsilon", "rms_norm_eps"), Map.entry("layer_norm_rms_epsilon", "rms_norm_eps"),
-            Map.entry("norm_eps", "rms_norm_eps"), Map.entry("rms_eps", "rms_norm_eps"));
+            Map.entry("norm_eps", "rms_norm_eps"), Map.entry("rms_eps", "rms_norm_eps"),
+            // the serde aliases of realizar's AprMetadata (the Rust runtime of APR files)
+            Map.entry("layer_norm_eps", "rms_norm_eps"));
 
     /**
      * Exact stored byte size of a tensor of this dtype and shape, or -1 when the shape cannot be

@@ -134,6 +134,15 @@ class AprRoundTripTest {
             assertEquals(32768, f.metadata().get("max_position_embeddings"));
             assertNull(f.rawMetadata().get("hidden_size"));
         }
+        // the spellings realizar (the Rust APR runtime) accepts as serde aliases
+        Path r = dir.resolve("r.apr");
+        new AprWriter().put("hidden_dim", 64).put("n_heads", 4).put("intermediate_dim", 128).put("layer_norm_eps", 1e-5).write(r);
+        try (AprFile f = AprFile.open(r)) {
+            assertEquals(64, f.metadata().get("hidden_size"));
+            assertEquals(4, f.metadata().get("num_heads"));
+            assertEquals(128, f.metadata().get("intermediate_size"));
+            assertEquals(1e-5, ((Number) f.metadata().get("rms_norm_eps")).doubleValue());
+        }
     }
 
     @Test
