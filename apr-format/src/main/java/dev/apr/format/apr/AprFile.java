@@ -43,10 +43,11 @@ public final class AprFile implements ModelFile {
     private final Map<String, Object> metadata;
     private final List<Tensor> tensors;
     private final Map<String, Tensor> byName;
+    private final Map<String, Integer> legacyCodes;
     private Boolean footerValid;
 
     private AprFile(Path path, Mapped mapped, int major, int minor, int flags, long metadataSize, long indexOffset,
-                    long dataOffset, int footerCrc, Map<String, Object> raw, List<Tensor> tensors) {
+                    long dataOffset, int footerCrc, Map<String, Object> raw, List<Tensor> tensors, Map<String, Integer> legacyCodes) {
         this.path = path;
         this.mapped = mapped;
         this.versionMajor = major;
@@ -56,6 +57,7 @@ public final class AprFile implements ModelFile {
         this.indexOffset = indexOffset;
         this.dataOffset = dataOffset;
         this.storedFooterCrc = footerCrc;
+        this.legacyCodes = Map.copyOf(legacyCodes);
         this.rawMetadata = Collections.unmodifiableMap(raw);
         this.metadata = Collections.unmodifiableMap(promoteAliases(raw));
         this.tensors = List.copyOf(tensors);
@@ -148,6 +150,7 @@ public final class AprFile implements ModelFile {
         long dataSize = footerAt - dataOffset;
         MemorySegment data = s.asSlice(dataOffset, dataSize);
         List<Tensor> tensors = new ArrayList<>((int) tensorCount);
+        Map<String, Integer> legacyCodes = new java.util.HashMap<>();
         long[][] extents = new long[(int) tensorCount][];
         long pos = indexOffset;
         byte[] prevName = null;
@@ -203,10 +206,11 @@ public final class AprFile implements ModelFile {
             prevName = nameBytes;
             extents[i] = new long[] {offset, tsize, i};
             tensors.add(new Tensor(name, dtype, shape, data.asSlice(offset, tsize)));
+            if (code != dtype.aprCode) legacyCodes.put(name, code);
         }
         checkNoOverlap(path, extents, tensors);
         int footerCrc = s.get(Bytes.LE_INT, footerAt);
-        return new AprFile(path, m, major, minor, flags, metadataSize, indexOffset, dataOffset, footerCrc, raw, tensors);
+        return new AprFile(path, m, major, minor, flags, metadataSize, indexOffset, dataOffset, footerCrc, raw, tensors, legacyCodes);
     }
 
     private static void checkNoOverlap(Path path, long[][] extents, List<Tensor> tensors) {
@@ -303,6 +307,15 @@ public final class AprFile implements ModelFile {
     @Override public List<Tensor> tensors() { return tensors; }
 
     @Override public Tensor tensor(String name) { return byName.get(name); }
+
+    /**
+     * The dtype code stored in the index for this tensor: {@code dtype().aprCode}, except for the
+     * legacy numbering 8/9 of APR_Q4/APR_Q8 (older aprender files), kept so a copy is byte for byte.
+     */
+    public int storedCode(String name) {
+        Integer legacy = legacyCodes.get(name);
+        return legacy != null ? legacy : byName.get(name).dtype().aprCode;
+    }
 
     public long fileSize() { return mapped.size(); }
 

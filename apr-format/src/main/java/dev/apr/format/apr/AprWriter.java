@@ -46,7 +46,7 @@ public final class AprWriter {
     private int flags = AprFlags.LAYOUT_ROW_MAJOR;
     private final List<Entry> tensors = new ArrayList<>();
 
-    private record Entry(String name, byte[] nameBytes, DType dtype, long[] shape, long size, TensorBytes bytes) {}
+    private record Entry(String name, byte[] nameBytes, DType dtype, int code, long[] shape, long size, TensorBytes bytes) {}
 
     /** Adds (replacing same-named) metadata keys. */
     public AprWriter metadata(Map<String, ?> md) {
@@ -104,6 +104,14 @@ public final class AprWriter {
 
     public AprWriter tensor(Tensor t) { return tensor(t.name(), t.dtype(), t.shape(), t.data()); }
 
+    /** A tensor of another APR file exactly as stored there, its dtype code included (legacy 8/9 stay 8/9). */
+    public AprWriter copy(AprFile src, Tensor t) {
+        tensor(t);
+        Entry e = tensors.removeLast();
+        tensors.add(new Entry(e.name, e.nameBytes, e.dtype, src.storedCode(t.name()), e.shape, e.size, e.bytes));
+        return this;
+    }
+
     /** A tensor whose {@code size} bytes are produced while the file is written. */
     public AprWriter tensor(String name, DType dtype, long[] shape, long size, TensorBytes bytes) {
         byte[] nb = name.getBytes(StandardCharsets.UTF_8);
@@ -117,7 +125,7 @@ public final class AprWriter {
                     + " needs " + expected + " bytes, got " + size);
         for (Entry e : tensors)
             if (e.name.equals(name)) throw new IllegalArgumentException("APR writer: tensor " + name + " added twice");
-        tensors.add(new Entry(name, nb, dtype, shape.clone(), size, bytes));
+        tensors.add(new Entry(name, nb, dtype, dtype.aprCode, shape.clone(), size, bytes));
         return this;
     }
 
@@ -194,7 +202,7 @@ public final class AprWriter {
             Entry e = sorted.get(i);
             b.clear();
             b.putShort((short) e.nameBytes.length).put(e.nameBytes);
-            b.put((byte) e.dtype.aprCode).put((byte) e.shape.length);
+            b.put((byte) e.code).put((byte) e.shape.length);
             for (long d : e.shape) b.putLong(d);
             b.putLong(offsets[i]).putLong(e.size);
             bos.write(b.array(), 0, b.position());

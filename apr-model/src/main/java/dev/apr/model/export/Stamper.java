@@ -113,10 +113,10 @@ public final class Stamper {
             }
 
             AprWriter w = new AprWriter().flags(flags).metadata(md);
-            for (Tensor t : src.tensors()) w.tensor(t);
+            for (Tensor t : src.tensors()) w.copy(src, t);
             byte[] newJson = w.metadataJson();
             AprWriter same = new AprWriter().flags(src.flagBits()).metadata(before);
-            for (Tensor t : src.tensors()) same.tensor(t);
+            for (Tensor t : src.tensors()) same.copy(src, t);
             if (flags == src.flagBits() && java.util.Arrays.equals(newJson, same.metadataJson()))
                 throw AprException.badInput("NOTHING_CHANGES", in + ": stamp: expected at least one metadata value or flag"
                         + " to change, got the same values the file already has (nothing to do)");

@@ -55,6 +55,37 @@ class StamperTest {
         assertEquals(3, r.changed().size(), r.changed().toString());
     }
 
+    /** Older aprender files number APR_Q4/APR_Q8 8/9 (specs/apr-v2.md): a stamp keeps those index bytes. */
+    @Test
+    void legacyDtypeCodesAreCopiedAsStored() throws Exception {
+        Path in = dir.resolve("legacy.apr");
+        new dev.apr.format.apr.AprWriter().put("model_type", "x")
+                .tensor("a.q4", DType.APR_Q4, new long[] {40}, new byte[36])
+                .tensor("b.q8", DType.APR_Q8, new long[] {4}, new byte[] {0, 0, 0, 63, 1, 2, 3, 4}).write(in);
+        // renumber both to the legacy codes in the index, then fix the footer CRC (the header CRC does not cover the index)
+        byte[] b = Files.readAllBytes(in);
+        int index;
+        try (AprFile f = AprFile.open(in)) { index = (int) f.tensorIndexOffset(); }
+        int q4 = index + 2 + 4, q8 = q4 + 2 + 8 + 16 + 2 + 4;   // name_len, name, then the dtype byte
+        assertEquals(128, b[q4] & 0xff);
+        assertEquals(129, b[q8] & 0xff);
+        b[q4] = 8;
+        b[q8] = 9;
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(b, 0, b.length - 4);
+        java.nio.ByteBuffer.wrap(b, b.length - 4, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt((int) crc.getValue());
+        Files.write(in, b);
+
+        Path out = dir.resolve("legacy-stamped.apr");
+        Stamper.stamp(in, out, licence("mit"), false);   // verifies the tensor section byte for byte itself
+        try (AprFile a = AprFile.open(in); AprFile s = AprFile.open(out)) {
+            assertEquals(DType.APR_Q4, s.tensor("a.q4").dtype());
+            assertEquals(8, s.storedCode("a.q4"));
+            assertEquals(9, s.storedCode("b.q8"));
+            assertEquals(-1, tensorSection(a).mismatch(tensorSection(s)));
+        }
+    }
+
     @Test
     void tokenizerIsEmbeddedWithHasVocab() throws Exception {
         Path in = TinyApr.write(dir.resolve("in.apr"), TinyApr.qwen2(true), DType.BF16, 0, Map.of());
