@@ -4,6 +4,7 @@ import dev.apr.format.AprException;
 import dev.apr.format.Json;
 import dev.apr.format.ModelFile;
 import dev.apr.format.ModelFiles;
+import dev.apr.format.io.Progress;
 import dev.apr.model.export.GgufExporter;
 import dev.apr.model.export.GgufPlan;
 import dev.apr.model.export.GgufQuant;
@@ -71,6 +72,11 @@ public final class ExportCommand implements Callable<Integer> {
         };
     }
 
+    /** The conversion's progress bar on stderr (as the hub commands draw theirs), unless --quiet or --json. */
+    private Progress progress() {
+        return quiet || json ? Progress.NONE : Progress.to(System.err);
+    }
+
     private int exportGguf() {
         if (dtype != null)
             throw new AprException("BAD_OPTION", AprException.USAGE, "--dtype: applies to --format safetensors; for"
@@ -78,7 +84,7 @@ public final class ExportCommand implements Callable<Integer> {
         GgufQuant q = GgufQuant.parse(quantize == null ? "f16" : quantize);
         GgufExporter.Report r;
         try (ModelFile src = ModelFiles.open(model)) {
-            r = GgufExporter.export(src, output, q);
+            r = GgufExporter.export(src, output, q, progress());
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -113,7 +119,7 @@ public final class ExportCommand implements Callable<Integer> {
         SafeTensorsExporter.Target target = SafeTensorsExporter.Target.parse(dtype == null ? "keep" : dtype);
         SafeTensorsExporter.Result r;
         try (ModelFile src = ModelFiles.open(model)) {
-            r = SafeTensorsExporter.export(src, output, target, force);
+            r = SafeTensorsExporter.export(src, output, target, force, progress());
         }
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         for (String w : r.warnings()) err.println("apr export: warning: " + w);

@@ -2,7 +2,7 @@ package dev.apr.cli;
 
 import dev.apr.hub.client.HubClient;
 import dev.apr.hub.client.HubSettings;
-import dev.apr.hub.client.Progress;
+import dev.apr.format.io.Progress;
 import picocli.CommandLine.Option;
 
 /** {@code --endpoint} and {@code --token}, shared by the hub commands (a picocli mixin). */

@@ -2,6 +2,7 @@ package dev.apr.cli;
 
 import dev.apr.format.AprException;
 import dev.apr.format.Json;
+import dev.apr.format.io.Progress;
 import dev.apr.model.io.GgufImporter;
 import dev.apr.model.io.HfImporter;
 import picocli.CommandLine.Command;
@@ -46,18 +47,9 @@ public final class ImportCommand implements Callable<Integer> {
         if (Files.isRegularFile(input) && isGguf(input)) return importGguf(out, target);
         // a progress line on stderr, only for a person watching a terminal
         boolean bar = !quiet && System.console() != null;
-        int[] lastPct = {-1};
         HfImporter.Result r = HfImporter.importDir(input, output, target, note -> {
             if (!quiet) err.println("apr import: note: " + note);
-        }, (done, total) -> {
-            int pct = total == 0 ? 100 : (int) (100 * done / total);
-            if (bar && pct != lastPct[0]) {
-                lastPct[0] = pct;
-                err.printf("\rimporting: %3d%% (%d / %d MB)", pct, done >> 20, total >> 20);
-                if (done == total) err.println();
-                err.flush();
-            }
-        });
+        }, bar ? Progress.to(System.err) : Progress.NONE);
         err.flush();
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();

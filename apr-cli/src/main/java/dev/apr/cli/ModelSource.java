@@ -4,7 +4,7 @@ import dev.apr.format.AprException;
 import dev.apr.format.ModelFile;
 import dev.apr.format.ModelFiles;
 import dev.apr.hub.client.HubDownloader;
-import dev.apr.hub.client.Progress;
+import dev.apr.format.io.Progress;
 import dev.apr.hub.client.RepoId;
 import dev.apr.model.ModelConfig;
 import dev.apr.model.RandomModel;

@@ -7,7 +7,7 @@ import dev.apr.hub.client.HubClient;
 import dev.apr.hub.client.HubDownloader;
 import dev.apr.hub.client.HubSettings;
 import dev.apr.hub.client.LfsUploader;
-import dev.apr.hub.client.Progress;
+import dev.apr.format.io.Progress;
 import dev.apr.hub.client.RepoId;
 
 import java.nio.file.Files;

@@ -6,7 +6,7 @@ import dev.apr.hub.client.HubClient;
 import dev.apr.hub.client.HubDownloader;
 import dev.apr.hub.client.HubHttp;
 import dev.apr.hub.client.HubSettings;
-import dev.apr.hub.client.Progress;
+import dev.apr.format.io.Progress;
 import dev.apr.hub.client.RepoId;
 import dev.apr.hub.publish.Auditor;
 import dev.apr.hub.publish.Publisher;

@@ -8,7 +8,7 @@ import dev.apr.format.ModelFile;
 import dev.apr.format.ModelFiles;
 import dev.apr.hub.client.HubClient;
 import dev.apr.hub.client.HubSettings;
-import dev.apr.hub.client.Progress;
+import dev.apr.format.io.Progress;
 import dev.apr.hub.client.RepoId;
 import dev.apr.hub.publish.Auditor;
 import dev.apr.hub.publish.ModelCard;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.apr.format.AprException;
+import dev.apr.format.io.Progress;
 
 import java.net.URI;
 import java.net.http.HttpRequest;

@@ -1,6 +1,7 @@
 package dev.apr.hub.client;
 
 import dev.apr.format.AprException;
+import dev.apr.format.io.Progress;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -9,7 +9,7 @@ import dev.apr.hub.client.FileDigest;
 import dev.apr.hub.client.HubClient;
 import dev.apr.hub.client.HubException;
 import dev.apr.hub.client.LfsUploader;
-import dev.apr.hub.client.Progress;
+import dev.apr.format.io.Progress;
 import dev.apr.hub.client.RepoId;
 
 import java.io.IOException;

@@ -7,6 +7,7 @@ import dev.apr.format.Tensor;
 import dev.apr.format.gguf.GgufNames;
 import dev.apr.format.gguf.GgufValueType;
 import dev.apr.format.gguf.GgufWriter;
+import dev.apr.format.io.Progress;
 import dev.apr.format.quant.Dequantize;
 import dev.apr.format.quant.Quantize;
 import dev.apr.model.ModelConfig;
@@ -18,6 +19,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongConsumer;
 import java.util.stream.IntStream;
 
 /**
@@ -41,11 +43,20 @@ public final class GgufExporter {
 
     /** Exports {@code src} (an APR model) to {@code out}; the config comes from the APR metadata. */
     public static Report export(ModelFile src, Path out, GgufQuant quant) {
+        return export(src, out, quant, Progress.NONE);
+    }
+
+    /** The same, showing the conversion (the long part: dequantize, permute, quantize) on {@code progress}. */
+    public static Report export(ModelFile src, Path out, GgufQuant quant, Progress progress) {
         ModelConfig cfg = ModelConfig.fromAprMetadata(src.metadata(), src.path().toString());
-        return export(src, cfg, out, quant);
+        return export(src, cfg, out, quant, progress);
     }
 
     public static Report export(ModelFile src, ModelConfig cfg, Path out, GgufQuant quant) {
+        return export(src, cfg, out, quant, Progress.NONE);
+    }
+
+    public static Report export(ModelFile src, ModelConfig cfg, Path out, GgufQuant quant, Progress progress) {
         long t0 = System.nanoTime();
         String where = src.path().toString();
         Map<String, long[]> shapes = checkTensors(src, cfg, where);
@@ -91,9 +102,12 @@ public final class GgufExporter {
         w.putBool("tokenizer.ggml.add_bos_token", vocab.addBos());
         if (vocab.chatTemplate() != null) w.putString("tokenizer.chat_template", vocab.chatTemplate());
 
+        long total = 0;
+        for (GgufPlan.Entry e : plan) total += e.type().byteSize(Arrays.stream(e.shape()).reduce(1, Math::multiplyExact));
+        LongConsumer advance = progress.counter(out.getFileName() + " (" + quant.name().toLowerCase(java.util.Locale.ROOT) + ")", total);
         for (GgufPlan.Entry e : plan) {
             Tensor t = src.tensor(e.hfName());
-            w.addTensor(e.ggufName(), e.type(), e.shape(), sink -> writeTensor(t, e, cfg.headDim(), sink));
+            w.addTensor(e.ggufName(), e.type(), e.shape(), sink -> writeTensor(t, e, cfg.headDim(), sink, advance));
         }
         if (cfg.ropeScaling() != null) {
             // Llama 3.1-style RoPE: the per-pair divisors llama.cpp reads, first as its converter writes them
@@ -128,11 +142,13 @@ public final class GgufExporter {
     }
 
     /** Converts one tensor row by row into the sink, permuting llama q/k rows on the way. */
-    private static void writeTensor(Tensor t, GgufPlan.Entry e, int headDim, GgufWriter.Sink sink) throws IOException {
+    private static void writeTensor(Tensor t, GgufPlan.Entry e, int headDim, GgufWriter.Sink sink, LongConsumer advance)
+            throws IOException {
         DType to = e.type();
         // fast path: same type, no permutation, unpadded rows: copy the bytes as they are
         if (t.dtype() == to && !e.permute() && t.data().byteSize() == to.byteSize(t.elementCount())) {
             sink.write(t.data());
+            advance.accept(t.data().byteSize());
             return;
         }
         if (e.shape().length == 1) {   // a bias or norm: one row, permuted element-wise for llama q/k bias
@@ -144,6 +160,7 @@ public final class GgufExporter {
             }
             byte[] b = Quantize.quantize(to, x);
             sink.write(b, 0, b.length);
+            advance.accept(b.length);
             return;
         }
         int cols = (int) t.cols();
@@ -162,6 +179,7 @@ public final class GgufExporter {
                 Quantize.row(to, x, i * cols, cols, out, i * rowBytes);
             });
             sink.write(out, 0, n * rowBytes);
+            advance.accept((long) n * rowBytes);
         }
     }
 

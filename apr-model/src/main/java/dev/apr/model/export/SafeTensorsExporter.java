@@ -9,6 +9,7 @@ import dev.apr.format.Tensor;
 import dev.apr.format.TensorBytes;
 import dev.apr.format.TokenizerJson;
 import dev.apr.format.io.AtomicWrite;
+import dev.apr.format.io.Progress;
 import dev.apr.format.quant.Dequantize;
 import dev.apr.format.safetensors.SafeTensorsFile;
 import dev.apr.format.safetensors.SafeTensorsWriter;
@@ -29,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.LongConsumer;
 
 /**
  * {@code apr export MODEL.apr --format safetensors -o DIR/NAME.safetensors [--dtype keep|f32|bf16|f16]}:
@@ -78,6 +80,11 @@ public final class SafeTensorsExporter {
             MERGES = "merges.txt";
 
     public static Result export(ModelFile src, Path out, Target target, boolean force) {
+        return export(src, out, target, force, Progress.NONE);
+    }
+
+    /** The same, showing the tensor bytes written (the long part) on {@code progress}. */
+    public static Result export(ModelFile src, Path out, Target target, boolean force, Progress progress) {
         String name = out.getFileName() == null ? "" : out.getFileName().toString();
         if (!name.endsWith(".safetensors") || name.length() == ".safetensors".length())
             throw new AprException("BAD_OUTPUT", AprException.USAGE, out + ": -o: expected DIR/NAME.safetensors, got a name"
@@ -130,11 +137,18 @@ public final class SafeTensorsExporter {
 
         // ---- write: the tensors first (the long part), then the small files ------------------
         SafeTensorsWriter w = new SafeTensorsWriter();
+        long total = 0;
+        for (int i = 0; i < tensors.size(); i++) total += outTypes.get(i).byteSize(tensors.get(i).elementCount());
+        LongConsumer advance = progress.counter(name, total);
         for (int i = 0; i < tensors.size(); i++) {
             Tensor t = tensors.get(i);
             DType to = outTypes.get(i);
             long bytes = to.byteSize(t.elementCount());
-            w.tensor(t.name(), to, t.shape(), bytes, to == t.dtype() ? copy(t.data()) : convert(t, to));
+            TensorBytes body = to == t.dtype() ? copy(t.data()) : convert(t, to);
+            w.tensor(t.name(), to, t.shape(), bytes, o -> {
+                body.writeTo(o);
+                advance.accept(bytes);
+            });
         }
         w.write(out);
         long size = check(out, tensors, outTypes);

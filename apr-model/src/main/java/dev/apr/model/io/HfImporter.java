@@ -12,6 +12,7 @@ import dev.apr.format.apr.AprFile;
 import dev.apr.format.apr.AprFlags;
 import dev.apr.format.apr.AprWriter;
 import dev.apr.format.io.ByteSink;
+import dev.apr.format.io.Progress;
 import dev.apr.format.safetensors.SafeTensorsFile;
 import dev.apr.model.ModelConfig;
 
@@ -28,6 +29,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 /**
  * {@code apr import HF_DIR -o model.apr}: a Hugging Face checkpoint directory (config.json,
@@ -73,15 +75,10 @@ public final class HfImporter {
 
     /** Imports; {@code notes} receives one line per thing the user should know (dropped tensors...). */
     public static Result importDir(Path hfDir, Path output, TargetDType target, Consumer<String> notes) {
-        return importDir(hfDir, output, target, notes, (done, total) -> {});
+        return importDir(hfDir, output, target, notes, Progress.NONE);
     }
 
-    /** Tensor bytes written so far and in all, after each tensor (for a progress bar). */
-    @FunctionalInterface
-    public interface Progress {
-        void update(long doneBytes, long totalBytes);
-    }
-
+    /** The same, showing the tensor bytes written (the long part) on {@code progress}. */
     public static Result importDir(Path hfDir, Path output, TargetDType target, Consumer<String> notes, Progress progress) {
         if (!Files.isDirectory(hfDir))
             throw BadInput.of("NOT_A_DIRECTORY", hfDir, "input", "a Hugging Face model directory (config.json + *.safetensors)",
@@ -110,16 +107,14 @@ public final class HfImporter {
 
             long total = 0;
             for (Tensor t : tensors) total += outBytes(t, target);
-            long[] done = {0};
-            final long all = total;
+            LongConsumer advance = progress.counter(output.getFileName().toString(), total);
             for (Tensor t : tensors) {
                 DType to = target.dtype == null ? t.dtype() : target.dtype;
                 long size = outBytes(t, target);
                 TensorBytes bytes = to == t.dtype() ? out -> out.write(t.data()) : convert(t, to);
                 w.tensor(t.name(), to, t.shape(), size, out -> {
                     bytes.writeTo(out);
-                    done[0] += size;
-                    progress.update(done[0], all);
+                    advance.accept(size);
                 });
             }
             w.write(output);

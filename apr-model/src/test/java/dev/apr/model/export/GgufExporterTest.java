@@ -119,6 +119,25 @@ class GgufExporterTest {
         }
     }
 
+    /** The conversion reports its progress: from 0, never backwards, ending at the tensor data's exact size. */
+    @Test void progressCountsEveryTensorByteOnce() {
+        MemoryModel m = model(QWEN);
+        List<long[]> seen = new java.util.ArrayList<>();
+        Path out = dir.resolve("p.gguf");
+        GgufExporter.export(m, out, GgufQuant.Q4_K_M, (label, done, total) -> seen.add(new long[] {done, total}));
+        long data = 0;
+        try (GgufFile g = GgufFile.open(out)) {
+            for (var t : g.tensors()) data += t.data().byteSize();
+        }
+        assertEquals(0, seen.getFirst()[0]);
+        for (int i = 1; i < seen.size(); i++) {
+            assertTrue(seen.get(i)[0] >= seen.get(i - 1)[0]);
+            assertEquals(data, seen.get(i)[1]);
+        }
+        assertEquals(data, seen.getLast()[0]);
+        assertTrue(seen.size() >= 2 * 12 + 2, "an update per tensor at least: " + seen.size());
+    }
+
     @Test void q8_0AndF16ExportsDecodeCloseToTheSource() {
         MemoryModel m = model(QWEN);
         for (GgufQuant q : List.of(GgufQuant.Q8_0, GgufQuant.F16)) {

@@ -1,8 +1,8 @@
-package dev.apr.hub.client;
+package dev.apr.format.io;
 
 import java.io.PrintStream;
 
-/** Progress of long transfers; the CLI prints it on stderr, libraries and tests stay quiet. */
+/** Progress of long work (transfers, exports, imports); the CLI prints it on stderr, libraries and tests stay quiet. */
 public interface Progress {
 
     /** {@code done} of {@code total} bytes of {@code label} have moved. */
@@ -12,6 +12,21 @@ public interface Progress {
     default void note(String message) {}
 
     Progress NONE = (label, done, total) -> {};
+
+    /**
+     * A running count towards {@code total} bytes under one label: each call adds bytes done (from
+     * any thread). Reports 0 of total at once, so a long first step already shows its bar.
+     */
+    default java.util.function.LongConsumer counter(String label, long total) {
+        long[] done = {0};
+        update(label, 0, total);
+        return n -> {
+            synchronized (done) {
+                done[0] += n;
+                update(label, done[0], total);
+            }
+        };
+    }
 
     /** A throttled single-line bar on a terminal stream (at most ~5 updates a second). */
     static Progress to(PrintStream err) {
