@@ -107,10 +107,10 @@ public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<Stri
         String chat = md.get("chat_template") instanceof String s ? s : null;
         if (chat == null) notes.add("tokenizer: no chat_template in the APR metadata; tokenizer.chat_template not written");
         // BOS as apr run decides it for this tokenizer (TokenizerJson.addsBos with the stamped
-        // tokenizer_config.json); a bare vocabulary: llama.cpp's default (llama-bpe adds BOS)
+        // tokenizer_config.json); a bare vocabulary: its tokenizer.add_bos_token, else llama.cpp's default
         TokenizerJson.Config stamped = md.get("tokenizer_config.json") instanceof String tc
                 ? TokenizerJson.parseConfig(tc.getBytes(StandardCharsets.UTF_8), Path.of(source + ": tokenizer_config.json")) : null;
-        boolean addBos = p.json() != null ? p.json().addsBos(stamped) : pre.equals("llama-bpe");
+        boolean addBos = p.json() != null ? p.json().addsBos(stamped) : AprVocabulary.addBos(md, pre);
         return new GgufVocab(tokens, types, p.merges(), pre, bos, eos, pad, addBos, chat, notes);
     }
 

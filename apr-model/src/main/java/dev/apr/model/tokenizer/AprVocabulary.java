@@ -53,6 +53,14 @@ public final class AprVocabulary {
         return null;
     }
 
+    /**
+     * Whether a prompt starts with BOS: {@code tokenizer.add_bos_token} when the file says (aprender
+     * copies it from a GGUF), else llama.cpp's default for the split (Llama 3's adds it, the others not).
+     */
+    public static boolean addBos(Map<String, Object> md, String pre) {
+        return md.get("tokenizer.add_bos_token") instanceof Boolean b ? b : PreTokenizerRegex.isLlama3(pre);
+    }
+
     /** GGUF token types (1 normal, 3 control, 4 user-defined, 5 unused). */
     public static final int NORMAL = 1, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5;
 

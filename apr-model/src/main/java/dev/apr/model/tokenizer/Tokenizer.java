@@ -284,6 +284,7 @@ public final class Tokenizer {
         g.put("tokenizer.ggml.merges", md.get("tokenizer.merges"));
         g.put("tokenizer.ggml.token_type", AprVocabulary.types(md, tokens, source));
         g.put("tokenizer.ggml.pre", pre);
+        g.put("tokenizer.ggml.add_bos_token", AprVocabulary.addBos(md, pre));
         g.put("tokenizer.ggml.bos_token_id", md.get("tokenizer.bos_token_id"));
         g.put("tokenizer.ggml.eos_token_id", md.get("tokenizer.eos_token_id"));
         g.put("tokenizer.chat_template", md.get("chat_template"));

@@ -363,6 +363,14 @@ class TokenizerTest {
         llama.set(0, "a");
         llama.set(128000, "<|begin_of_text|>");
         assertEquals("llama-bpe", AprVocabulary.preType(Map.of(), AprVocabulary.tokens(llama, "l.apr")));
+        // BOS: tokenizer.add_bos_token when given (aprender copies it from a GGUF), else llama.cpp's default per split
+        assertTrue(AprVocabulary.addBos(Map.of(), "llama-bpe"));
+        assertFalse(AprVocabulary.addBos(Map.of(), "qwen2"));
+        assertFalse(AprVocabulary.addBos(Map.of("tokenizer.add_bos_token", false), "llama-bpe"));
+        assertFalse(v.addBos(), "Qwen: no BOS");
+        md.put("tokenizer.vocabulary", vocab);
+        md.put("tokenizer.add_bos_token", true);
+        assertTrue(Tokenizer.fromAprMetadata(md, "m.apr").addBos());
     }
 
     @Test void llamaBpePreGroupsDigitsByThree() {
