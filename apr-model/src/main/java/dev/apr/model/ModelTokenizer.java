@@ -38,8 +38,10 @@ public final class ModelTokenizer {
      */
     private static Tokenizer fromApr(ModelFile f) {
         if (!(f instanceof AprFile a) || !a.hasFlag("HAS_VOCAB"))
-            throw AprException.badInput("NO_TOKENIZER", f.path() + ": flags: expected HAS_VOCAB (an embedded tokenizer), got none;"
-                    + " stamp one in with: apr stamp " + f.path() + " --tokenizer DIR -o OUT.apr");
+            throw AprException.badInput("NO_TOKENIZER", f.path() + ": flags: expected HAS_VOCAB (an embedded tokenizer), got none"
+                    + (f.metadata().containsKey("tokenizer.vocabulary")
+                        ? " (its metadata holds a tokenizer.vocabulary the flags do not declare, as aprender's import writes it)" : "")
+                    + "; stamp one in with: apr stamp " + f.path() + " --tokenizer DIR -o OUT.apr");
         return Tokenizer.fromAprMetadata(f.metadata(), f.path().toString());
     }
 }
