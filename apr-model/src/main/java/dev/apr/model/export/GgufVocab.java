@@ -89,7 +89,7 @@ public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<Stri
         for (int i = 0; i < vocabSize; i++) {
             String t = p.tokens().get(i);
             int type;
-            if (t == null) { t = "[PAD" + i + "]"; type = UNUSED; pads++; }
+            if (t == null) { t = AprVocabulary.padToken(i); type = UNUSED; pads++; }
             else if (p.control().contains(i)) type = CONTROL;
             else if (p.userDefined().contains(i)) type = USER_DEFINED;
             else type = NORMAL;

@@ -4,6 +4,7 @@ import dev.apr.format.AprException;
 import dev.apr.format.BadInput;
 import dev.apr.format.Json;
 import dev.apr.format.TokenizerJson;
+import dev.apr.model.tokenizer.AprVocabulary;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,7 +86,7 @@ public final class TokenizerEmbedding {
         int holes = 0;
         List<String> vocabulary = new ArrayList<>(byId.length);
         for (int i = 0; i < byId.length; i++) {
-            if (byId[i] == null) { byId[i] = "[PAD" + i + "]"; holes++; }
+            if (byId[i] == null) { byId[i] = AprVocabulary.padToken(i); holes++; }
             vocabulary.add(byId[i]);
         }
         if (holes > 0) notes.add(holes + " token ids of " + tj.source() + " have no token; they are named [PAD<id>]");

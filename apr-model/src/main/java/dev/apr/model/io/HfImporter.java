@@ -15,6 +15,7 @@ import dev.apr.format.io.ByteSink;
 import dev.apr.format.io.Progress;
 import dev.apr.format.safetensors.SafeTensorsFile;
 import dev.apr.model.ModelConfig;
+import dev.apr.model.tokenizer.AprVocabulary;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -204,7 +205,7 @@ public final class HfImporter {
         int holes = 0;
         List<String> vocabulary = new ArrayList<>(byId.length);
         for (int i = 0; i < byId.length; i++) {
-            if (byId[i] == null) { holes++; vocabulary.add("[PAD" + i + "]"); } else vocabulary.add(byId[i]);
+            if (byId[i] == null) { holes++; vocabulary.add(AprVocabulary.padToken(i)); } else vocabulary.add(byId[i]);
         }
         if (holes > 0) note.accept(holes + " token ids of " + tjPath + " have no token; they are named [PAD<id>]");
         if (vocabulary.size() > cfg.vocabSize())

@@ -18,6 +18,9 @@ import java.util.Set;
 public final class AprVocabulary {
     private AprVocabulary() {}
 
+    /** The text of an id that has no token (vocab_size beyond the tokenizer), as llama.cpp's converter names it. */
+    public static String padToken(int id) { return "[PAD" + id + "]"; }
+
     /** What aprender fills the ids without a token with, up to the config's vocab_size. */
     static final String RUST_PAD = "<unk>";
 

@@ -279,7 +279,7 @@ public final class Tokenizer {
         Map<String, Object> g = new HashMap<>();
         g.put("tokenizer.ggml.model", "gpt2");
         List<String> texts = new ArrayList<>(tokens.size());
-        for (int id = 0; id < tokens.size(); id++) texts.add(tokens.get(id) == null ? "[PAD" + id + "]" : tokens.get(id));   // as llama.cpp's converter names padding
+        for (int id = 0; id < tokens.size(); id++) texts.add(tokens.get(id) == null ? AprVocabulary.padToken(id) : tokens.get(id));
         g.put("tokenizer.ggml.tokens", texts);
         g.put("tokenizer.ggml.merges", md.get("tokenizer.merges"));
         g.put("tokenizer.ggml.token_type", AprVocabulary.types(md, tokens, source));
