@@ -63,8 +63,9 @@ public final class Transformer {
     }
 
     /**
-     * Loads the weights of {@code c} from {@code f}, looked up by HF name (GGUF names are mapped),
-     * each checked against its expected shape. The file must stay open while the model is used.
+     * Loads the weights of {@code c} from {@code f}, looked up by HF name (GGUF names are mapped, in a
+     * GGUF or in an APR that kept them), each checked against its expected shape. The file must stay
+     * open while the model is used.
      */
     public static Transformer load(ModelFile f, ModelConfig c) {
         long h = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), ff = c.intermediateSize(), v = c.vocabSize();
@@ -91,8 +92,7 @@ public final class Transformer {
         WeightMatrix head;
         if (c.tieWordEmbeddings()) head = embed;
         else head = Weights.matrix(f, "lm_head.weight", v, h);
-        boolean interleaved = f.format().equals("GGUF") && c.family().equals("llama");
-        return new Transformer(c, embed, layers, norm, head, interleaved);
+        return new Transformer(c, embed, layers, norm, head, Weights.interleavedRope(f, c));
     }
 
     public ModelConfig config() { return config; }

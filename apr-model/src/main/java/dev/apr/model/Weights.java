@@ -43,9 +43,28 @@ public final class Weights {
         return GgufImporter.config(g, f.path().toString());
     }
 
-    /** The file's name for an HF tensor name (identity except for GGUF). */
+    /**
+     * Whether the file names its tensors as GGUF does ({@code blk.N.attn_q.weight} ...): every GGUF,
+     * and an APR converted from a GGUF by the Rust aprender tool, which keeps the GGUF's names and bytes
+     * for Llama models (apr's own APR files use the HF names).
+     */
+    static boolean ggufNamed(ModelFile f) {
+        return f.format().equals("GGUF")
+                || (f.tensor("token_embd.weight") != null && f.tensor("model.embed_tokens.weight") == null);
+    }
+
+    /**
+     * Whether q/k rows are in GGUF's order for adjacent-pair RoPE (llama.cpp's converter permutes
+     * Llama's q/k; Qwen2 keeps HF's split halves). An APR says so itself with {@code rope_type} 0.
+     */
+    static boolean interleavedRope(ModelFile f, ModelConfig c) {
+        if (!ggufNamed(f) || !c.family().equals("llama")) return false;
+        return !(f.format().equals("APR") && f.metadata().get("rope_type") instanceof Number n && n.intValue() == 2);
+    }
+
+    /** The file's name for an HF tensor name (identity except for GGUF-named files). */
     static String fileName(ModelFile f, String hf) {
-        if (!f.format().equals("GGUF")) return hf;
+        if (!ggufNamed(f)) return hf;
         String g = GgufNames.toGguf(hf);
         return g == null ? hf : g;
     }

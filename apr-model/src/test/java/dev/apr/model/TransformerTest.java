@@ -271,6 +271,19 @@ class TransformerTest {
             assertEquals(LLAMA, m.config());
             float[] got = m.forward(m.newState(64), TOKENS, true);
             assertLogits(new ReferenceModel(LLAMA, w).logits(TOKENS), got, LLAMA.vocabSize(), 1e-4, "llama gguf");
+
+            // the Rust aprender tool converts a Llama GGUF to APR keeping its tensor names and bytes (rope_type 0)
+            Map<String, Object> amd = new java.util.LinkedHashMap<>(LLAMA.toAprMetadata());
+            amd.put("rope_type", 0);
+            dev.apr.format.apr.AprWriter aw = new dev.apr.format.apr.AprWriter().metadata(amd);
+            for (var t : g.tensors()) aw.tensor(t);
+            aw.write(dir.resolve("llama-gguf-names.apr"));
+        }
+        try (var a = dev.apr.format.ModelFiles.open(dir.resolve("llama-gguf-names.apr"))) {
+            assertEquals("APR", a.format());
+            Transformer m = Transformer.load(a);
+            float[] got = m.forward(m.newState(64), TOKENS, true);
+            assertLogits(new ReferenceModel(LLAMA, w).logits(TOKENS), got, LLAMA.vocabSize(), 1e-4, "llama APR with GGUF names");
         }
     }
 
