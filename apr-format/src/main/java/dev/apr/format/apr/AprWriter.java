@@ -106,14 +106,16 @@ public final class AprWriter {
 
     /** A tensor of another APR file exactly as stored there, its dtype code included (legacy 8/9 stay 8/9). */
     public AprWriter copy(AprFile src, Tensor t) {
-        tensor(t);
-        Entry e = tensors.removeLast();
-        tensors.add(new Entry(e.name, e.nameBytes, e.dtype, src.storedCode(t.name()), e.shape, e.size, e.bytes));
-        return this;
+        MemorySegment data = t.data();
+        return add(t.name(), t.dtype(), src.storedCode(t.name()), t.shape(), data.byteSize(), out -> out.write(data));
     }
 
     /** A tensor whose {@code size} bytes are produced while the file is written. */
     public AprWriter tensor(String name, DType dtype, long[] shape, long size, TensorBytes bytes) {
+        return add(name, dtype, dtype.aprCode, shape, size, bytes);
+    }
+
+    private AprWriter add(String name, DType dtype, int code, long[] shape, long size, TensorBytes bytes) {
         byte[] nb = name.getBytes(StandardCharsets.UTF_8);
         if (nb.length == 0 || nb.length > MAX_NAME_LEN)
             throw new IllegalArgumentException("APR writer: tensor name must be 1.." + MAX_NAME_LEN + " UTF-8 bytes: '" + name + "'");
@@ -125,7 +127,7 @@ public final class AprWriter {
                     + " needs " + expected + " bytes, got " + size);
         for (Entry e : tensors)
             if (e.name.equals(name)) throw new IllegalArgumentException("APR writer: tensor " + name + " added twice");
-        tensors.add(new Entry(name, nb, dtype, dtype.aprCode, shape.clone(), size, bytes));
+        tensors.add(new Entry(name, nb, dtype, code, shape.clone(), size, bytes));
         return this;
     }
 

@@ -125,16 +125,11 @@ public record GgufVocab(List<String> tokens, List<Integer> tokenTypes, List<Stri
         Set<Integer> control = new HashSet<>(), user = new HashSet<>();
         for (TokenizerJson.AddedToken a : tj.addedTokens()) {
             tokens.put(a.id(), a.content());
-            if (a.special() || looksSpecial(a.content())) control.add(a.id()); else user.add(a.id());
+            if (a.special() || AprVocabulary.looksSpecial(a.content())) control.add(a.id()); else user.add(a.id());
         }
         List<String> merges = new ArrayList<>(tj.merges().size());
         // a literal space inside a piece (possible in the newer pair form) is written as U+0120
         for (String[] m : tj.merges()) merges.add(m[0].replace(' ', '\u0120') + " " + m[1].replace(' ', '\u0120'));
         return new Parsed(tokens, control, user, merges, TokenizerEmbedding.preType(tj.preTokenizers()), tj);
-    }
-
-    static boolean looksSpecial(String t) {
-        return (t.startsWith("<|") && t.endsWith("|>") && t.length() > 4)
-                || (t.startsWith("<\uff5c") && t.endsWith("\uff5c>") && t.length() > 4);
     }
 }

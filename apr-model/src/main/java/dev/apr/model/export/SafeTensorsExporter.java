@@ -14,6 +14,7 @@ import dev.apr.format.quant.Dequantize;
 import dev.apr.format.safetensors.SafeTensorsFile;
 import dev.apr.format.safetensors.SafeTensorsWriter;
 import dev.apr.model.ModelConfig;
+import dev.apr.model.tokenizer.AprVocabulary;
 import dev.apr.model.tokenizer.Tokenizer;
 import dev.apr.model.tokenizer.TokenizerFiles;
 
@@ -313,7 +314,7 @@ public final class SafeTensorsExporter {
         }
         if (added.isEmpty()) // no tokenizer.json: the <|...|> texts of the vocabulary stand for its added tokens
             for (int i = 0; i < vocabulary.size(); i++)
-                if (vocabulary.get(i).startsWith("<|") && vocabulary.get(i).endsWith("|>")) added.put(vocabulary.get(i), i);
+                if (AprVocabulary.looksSpecial(vocabulary.get(i))) added.put(vocabulary.get(i), i);
         if (pad < 0 && md.get("special_tokens") instanceof Map<?, ?> sp && sp.get("pad_token") instanceof String p && added.containsKey(p))
             pad = added.get(p);
         List<Integer> eosIds = TokenizerEmbedding.endOfGenerationIds(added, eos);

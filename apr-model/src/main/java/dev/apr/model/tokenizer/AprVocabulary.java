@@ -86,9 +86,15 @@ public final class AprVocabulary {
                 if (!(given.get(i) instanceof Number n) || n.intValue() < 1 || n.intValue() > 6)
                     throw AprException.badInput("TOKENIZER_BAD", source + ": tokenizer.token_type[" + i + "]: expected a GGUF token type 1-6, got " + given.get(i));
                 types[i] = n.intValue() == 2 || n.intValue() == 6 ? NORMAL : n.intValue();
-            } else types[i] = t.startsWith("<|") && t.endsWith("|>") && t.length() > 4 ? CONTROL : NORMAL;
+            } else types[i] = looksSpecial(t) ? CONTROL : NORMAL;
         }
         return types;
+    }
+
+    /** A token spelled as a special one: {@code <|...|>}, or DeepSeek's full-width {@code <｜...｜>}. */
+    public static boolean looksSpecial(String t) {
+        return (t.startsWith("<|") && t.endsWith("|>") && t.length() > 4)
+                || (t.startsWith("<\uff5c") && t.endsWith("\uff5c>") && t.length() > 4);
     }
 
     /** The refusal when {@link #preType} is null. */
