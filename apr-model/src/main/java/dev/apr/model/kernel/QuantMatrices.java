@@ -77,21 +77,22 @@ final class QuantMatrices {
     }
 
     /**
-     * The input as the 4- and 5-bit kernels use it, cols + cols/32 floats: x[xOff .. xOff+cols)
-     * with the upper half of every 2·half elements divided by 16 (exact: a power of two), so a
-     * high nibble is multiplied in place as (byte & 0xF0) = 16·nibble, saving a shift per
-     * vector; then sumScale·Σx of each 32-element block, which turns per-weight offsets (Q5_0's
-     * −16, Q4_K's mins) into one term per block (sumScale a power of two: exact).
+     * The input as the 4- and 5-bit kernels use it, into p[0 .. cols): x[xOff .. xOff+cols) with
+     * the upper half of every 2·half elements divided by 16 (exact: a power of two), so a high
+     * nibble is multiplied in place as (byte & 0xF0) = 16·nibble, saving a shift per vector.
      */
-    static float[] prepared(float[] x, int xOff, int cols, int half, float sumScale) {
-        float[] p = new float[cols + cols / 32];
+    static void nibbleScaled(float[] x, int xOff, int cols, int half, float[] p) {
         for (int c = 0; c < cols; c++) p[c] = (c & half) != 0 ? x[xOff + c] * 0.0625f : x[xOff + c];
-        for (int b = 0; b < cols / 32; b++) {
-            FloatVector s = FloatVector.fromArray(S, x, xOff + 32 * b);
-            for (int j = L; j < 32; j += L) s = s.add(FloatVector.fromArray(S, x, xOff + 32 * b + j));
-            p[cols + b] = s.reduceLanes(VectorOperators.ADD) * sumScale;
-        }
-        return p;
+    }
+
+    /**
+     * Σx of the n elements at x[off] (n a multiple of L): block sums turn per-weight offsets
+     * (Q5_0's −16, Q4_K's mins, Q6_K's −32) into one term per block.
+     */
+    static float sum(float[] x, int off, int n) {
+        FloatVector s = FloatVector.fromArray(S, x, off);
+        for (int j = L; j < n; j += L) s = s.add(FloatVector.fromArray(S, x, off + j));
+        return s.reduceLanes(VectorOperators.ADD);
     }
 
     // ---- Q8_0: d (f16) + 32 int8; x = d·q ------------------------------------------------------
@@ -149,34 +150,34 @@ final class QuantMatrices {
          * scale built with integer ops and broadcast from a GPR; scales converted up front.)
          */
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
-            dotRows(x, xOff, prepare(x, xOff), y, yOff, r0, r1);
+            dotRows(x, xOff, preparedCopy(x, xOff), y, yOff, r0, r1);
         }
 
-        /** x with high halves / 16, then −16·Σx/L of each block. */
-        @Override float[] prepare(float[] x, int xOff) {
-            return VECTOR_QUANTS ? prepared(x, xOff, cols, 16, -16f / L) : null;
+        @Override int preparedSize() { return VECTOR_QUANTS ? cols + cols / 32 : 0; }
+
+        /** x with high halves / 16, then −16·Σx/L of each block (sums exact: −16/L is a power of two). */
+        @Override void prepare(float[] x, int xOff, float[] p) {
+            nibbleScaled(x, xOff, cols, 16, p);
+            for (int b = 0; b < cols / 32; b++) p[cols + b] = sum(x, xOff + 32 * b, 32) * (-16f / L);
         }
 
         @Override void dotRows(float[] x, int xOff, float[] xp, float[] y, int yOff, int r0, int r1) {
             if (!VECTOR_QUANTS) { scalarDotRows(this, x, xOff, y, yOff, r0, r1); return; }
             int nb = cols / 32, rb = (int) rowBytes, xs = cols;
-            byte[] q = new byte[2 * rb];
-            int r = r0;
-            for (; r + 1 < r1; r += 2) {
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, q, 0, 2 * rb);
+            byte[] q = Scratch.get().quants(2 * rb);
+            for (int r = r0; r < r1; r += 2) {
+                // an odd last row is paired with itself: a separate one-row loop made the method too
+                // big for C2 to inline block() there, and its vectors were boxed (1 MB per token)
+                int r2 = Math.min(r + 1, r1 - 1);
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, q, 0, rb);
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r2 * rowBytes, q, rb, rb);
                 FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
                 for (int b = 0; b < nb; b++) {
                     acc0 = block(q, 22 * b, xp, 32 * b, xp[xs + b], acc0);
                     acc1 = block(q, rb + 22 * b, xp, 32 * b, xp[xs + b], acc1);
                 }
                 y[yOff + r] = acc0.reduceLanes(VectorOperators.ADD);
-                y[yOff + r + 1] = acc1.reduceLanes(VectorOperators.ADD);
-            }
-            if (r < r1) {
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, q, 0, rb);
-                FloatVector acc = FloatVector.zero(S);
-                for (int b = 0; b < nb; b++) acc = block(q, 22 * b, xp, 32 * b, xp[xs + b], acc);
-                y[yOff + r] = acc.reduceLanes(VectorOperators.ADD);
+                y[yOff + r2] = acc1.reduceLanes(VectorOperators.ADD);
             }
         }
 
@@ -200,8 +201,8 @@ final class QuantMatrices {
         @Override public void row(int r, float[] dst, int off) {
             long base = r * rowBytes;
             if (VECTOR_QUANTS) {
-                byte[] q = new byte[(int) rowBytes];
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, base, q, 0, q.length);
+                byte[] q = Scratch.get().quants((int) rowBytes);
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, base, q, 0, (int) rowBytes);
                 for (int b = 0; b < cols / 32; b++) {
                     int bo = 22 * b, o = off + 32 * b;
                     float d = Float.float16ToFloat((short) ((q[bo] & 0xff) | (q[bo + 1] << 8)));
@@ -261,28 +262,32 @@ final class QuantMatrices {
          * measured slower than storing the vector and broadcasting from memory.)
          */
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
-            dotRows(x, xOff, prepare(x, xOff), y, yOff, r0, r1);
+            dotRows(x, xOff, preparedCopy(x, xOff), y, yOff, r0, r1);
         }
+
+        @Override int preparedSize() { return VECTOR_QUANTS ? cols + cols / 16 : 0; }
 
         /**
          * x with the high-nibble halves / 16, then 16 floats per super-block: 8 zeros (against
          * the scales' lanes) and the 8 sub-block sums of x (against the mins' lanes).
          */
-        @Override float[] prepare(float[] x, int xOff) {
-            if (!VECTOR_QUANTS) return null;
-            float[] p = prepared(x, xOff, cols, 32, 1f), q = new float[cols + cols / 16];
-            System.arraycopy(p, 0, q, 0, cols);
-            for (int b = 0; b < cols / 256; b++) System.arraycopy(p, cols + 8 * b, q, cols + 16 * b + 8, 8);
-            return q;
+        @Override void prepare(float[] x, int xOff, float[] p) {
+            nibbleScaled(x, xOff, cols, 32, p);
+            for (int b = 0; b < cols / 256; b++)
+                for (int j = 0; j < 8; j++) {
+                    p[cols + 16 * b + j] = 0;
+                    p[cols + 16 * b + 8 + j] = sum(x, xOff + 256 * b + 32 * j, 32);
+                }
         }
 
         @Override void dotRows(float[] x, int xOff, float[] xp, float[] y, int yOff, int r0, int r1) {
             if (!VECTOR_QUANTS) { scalarDotRows(this, x, xOff, y, yOff, r0, r1); return; }
             int nb = cols / 256;
-            float[] ds = new float[16];
-            byte[] q = new byte[(int) rowBytes];
+            Scratch scratch = Scratch.get();
+            float[] ds = scratch.blockScales();
+            byte[] q = scratch.quants((int) rowBytes);
             for (int r = r0; r < r1; r++) {
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, q, 0, q.length);
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, q, 0, (int) rowBytes);
                 FloatVector acc0 = FloatVector.zero(S), acc1 = acc0, mins = acc0;
                 for (int b = 0; b < nb; b++) {
                     int bo = 144 * b;
@@ -347,7 +352,7 @@ final class QuantMatrices {
         @Override public void row(int r, float[] dst, int off) {
             long base = r * rowBytes;
             int[] sc = new int[8], mn = new int[8];
-            byte[] qs = new byte[32];
+            byte[] qs = Scratch.get().quants(32);
             for (int b = 0; b < cols / 256; b++) {
                 long bo = base + 144L * b;
                 float d = f16(data, bo), dmin = f16(data, bo + 2);
@@ -393,29 +398,25 @@ final class QuantMatrices {
          * C2's NodeCountInliningCutoff — a develop-only flag — and runs at 2 G weights/s instead of 5.4.)
          */
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
-            dotRows(x, xOff, prepare(x, xOff), y, yOff, r0, r1);
+            dotRows(x, xOff, preparedCopy(x, xOff), y, yOff, r0, r1);
         }
 
+        @Override int preparedSize() { return VECTOR_QUANTS ? cols / 16 : 0; }
+
         /** −32·Σx of each 16-element group. */
-        @Override float[] prepare(float[] x, int xOff) {
-            if (!VECTOR_QUANTS) return null;
-            float[] sums = new float[cols / 16];
-            for (int g = 0; g < sums.length; g++) {
-                FloatVector v = FloatVector.fromArray(S, x, xOff + 16 * g);
-                for (int j = L; j < 16; j += L) v = v.add(FloatVector.fromArray(S, x, xOff + 16 * g + j));
-                sums[g] = -32 * v.reduceLanes(VectorOperators.ADD);
-            }
-            return sums;
+        @Override void prepare(float[] x, int xOff, float[] p) {
+            for (int g = 0; g < cols / 16; g++) p[g] = -32 * sum(x, xOff + 16 * g, 16);
         }
 
         @Override void dotRows(float[] x, int xOff, float[] xs, float[] y, int yOff, int r0, int r1) {
             if (!VECTOR_QUANTS) { scalarDotRows(this, x, xOff, y, yOff, r0, r1); return; }
             int nb = cols / 256;
-            float[] w = new float[256], sc = new float[32];
-            byte[] row = new byte[(int) rowBytes];
+            Scratch scratch = Scratch.get();
+            float[] w = scratch.superBlock(), sc = scratch.blockScales();
+            byte[] row = scratch.quants((int) rowBytes);
             for (int r = r0; r < r1; r++) {
                 // one bulk copy per row: array vector loads are much cheaper for C2 than segment loads
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, row, 0, row.length);
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes, row, 0, (int) rowBytes);
                 FloatVector acc0 = FloatVector.zero(S), acc1 = acc0, offs = acc0;
                 for (int b = 0; b < nb; b++) {
                     scaledSuperBlock(row, 210 * b, sc, w);
@@ -431,7 +432,13 @@ final class QuantMatrices {
             }
         }
 
-        /** sc = d·scale of the 16 groups, then the same / 16; w = d·scale·q (no −32) for all 256 elements. */
+        /**
+         * sc = d·scale of the 16 groups, then the same / 16; w = d·scale·q (no −32) for all 256
+         * elements. Each step of the inner loop writes elements 128h+s+l, +32, +64, +96 (l < L),
+         * like {@link #group}. The loop body stays in this method: one more call level put the Vector
+         * API's intrinsics past C2's inlining depth whenever C2 inlined this method into dotRows,
+         * and the kernel ran at a third of its speed (it had been one JIT decision or the other).
+         */
         private static void scaledSuperBlock(byte[] q, int bo, float[] sc, float[] w) {
             float d = Float.float16ToFloat((short) SHORT_AT.get(q, bo + 208));
             for (int j = 0; j < 16; j += L) {
@@ -440,22 +447,16 @@ final class QuantMatrices {
                 v.mul(0.0625f).intoArray(sc, 16 + j);
             }
             for (int h = 0; h < 2; h++)
-                for (int s = 0; s < 32; s += L) scaledGroup(q, bo, h, s, sc, w);
-        }
-
-        /**
-         * Like {@link #group} without the −32, with the scales from sc (d·scale of the 16 groups,
-         * then the same / 16): w = d·scale·q for elements 128h+s+l, +32, +64, +96 (l < L).
-         */
-        private static void scaledGroup(byte[] q, int bo, int h, int s, float[] sc, float[] dst) {
-            IntVector a = ints(q, bo + 64 * h + s), b = ints(q, bo + 64 * h + 32 + s);
-            IntVector hi = ints(q, bo + 128 + 32 * h + s);
-            int e = 128 * h + s, g = e >>> 4;
-            IntVector h4 = hi.lanewise(VectorOperators.LSHL, 4), h2 = hi.lanewise(VectorOperators.LSHL, 2);
-            toFloat(a.and(15).or(h4.and(0x30))).mul(sc[g]).intoArray(dst, e);
-            toFloat(b.and(15).or(h2.and(0x30))).mul(sc[g + 2]).intoArray(dst, e + 32);
-            toFloat(a.and(0xF0).or(h4.and(0x300))).mul(sc[16 + g + 4]).intoArray(dst, e + 64);
-            toFloat(b.and(0xF0).or(h2.and(0x300))).mul(sc[16 + g + 6]).intoArray(dst, e + 96);
+                for (int s = 0; s < 32; s += L) {
+                    IntVector a = ints(q, bo + 64 * h + s), b = ints(q, bo + 64 * h + 32 + s);
+                    IntVector hi = ints(q, bo + 128 + 32 * h + s);
+                    int e = 128 * h + s, g = e >>> 4;
+                    IntVector h4 = hi.lanewise(VectorOperators.LSHL, 4), h2 = hi.lanewise(VectorOperators.LSHL, 2);
+                    toFloat(a.and(15).or(h4.and(0x30))).mul(sc[g]).intoArray(w, e);
+                    toFloat(b.and(15).or(h2.and(0x30))).mul(sc[g + 2]).intoArray(w, e + 32);
+                    toFloat(a.and(0xF0).or(h4.and(0x300))).mul(sc[16 + g + 4]).intoArray(w, e + 64);
+                    toFloat(b.and(0xF0).or(h2.and(0x300))).mul(sc[16 + g + 6]).intoArray(w, e + 96);
+                }
         }
 
         /** Dequantizes the 256 values of the super-block at bo into dst[o..o+256). */
@@ -488,7 +489,7 @@ final class QuantMatrices {
             long base = r * rowBytes;
             for (int b = 0; b < cols / 256; b++) {
                 if (VECTOR_QUANTS) {
-                    byte[] q = new byte[210];
+                    byte[] q = Scratch.get().quants(210);
                     MemorySegment.copy(data, ValueLayout.JAVA_BYTE, base + 210L * b, q, 0, 210);
                     superBlock(q, 0, dst, off + 256 * b);
                 } else scalarSuperBlock(data, base + 210L * b, dst, off + 256 * b);

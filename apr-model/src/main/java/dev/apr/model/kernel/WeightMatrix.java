@@ -101,14 +101,36 @@ public abstract class WeightMatrix {
     abstract void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1);
 
     /**
-     * Work on the input that every row chunk of one matvec shares (block sums of x and the like,
-     * see QuantMatrices), done once per matvec instead of once per chunk; null when a type has none.
+     * Floats of work on the input that every row chunk of one matvec shares (block sums of x and
+     * the like, see QuantMatrices), done once per matvec instead of once per chunk; 0 when a type
+     * has none.
      */
-    float[] prepare(float[] x, int xOff) { return null; }
+    int preparedSize() { return 0; }
 
-    /** {@link #dotRows} given {@code prep = prepare(x, xOff)}. */
+    /** Writes that work for the input x[xOff .. xOff+cols) to p[0 .. preparedSize()). */
+    void prepare(float[] x, int xOff, float[] p) {}
+
+    /** {@link #dotRows} given {@code prep}, filled by {@link #prepare} (null when preparedSize() is 0). */
     void dotRows(float[] x, int xOff, float[] prep, float[] y, int yOff, int r0, int r1) {
         dotRows(x, xOff, y, yOff, r0, r1);
+    }
+
+    /** The prepared input in a new array (for the single-call paths), or null when the type needs none. */
+    final float[] preparedCopy(float[] x, int xOff) {
+        int n = preparedSize();
+        if (n == 0) return null;
+        float[] p = new float[n];
+        prepare(x, xOff, p);
+        return p;
+    }
+
+    /** The prepared input in the calling thread's slot-th buffer, or null when the type needs none. */
+    private float[] prepared(float[] x, int xOff, int slot) {
+        int n = preparedSize();
+        if (n == 0) return null;
+        float[] p = Scratch.get().prepared(slot, n);
+        prepare(x, xOff, p);
+        return p;
     }
 
     /** Writes row r, dequantized, to dst[off .. off+cols). */
@@ -129,7 +151,7 @@ public abstract class WeightMatrix {
     /** {@code y[yOff + r] = Σ_c W[r, c]·x[xOff + c]} for every row r: one token. */
     public void matvec(float[] x, int xOff, float[] y, int yOff) {
         checkX(x, xOff, 1);
-        float[] prep = prepare(x, xOff);
+        float[] prep = prepared(x, xOff, 0);
         Parallel.rangeGuided(rows, minGrain(), (r0, r1) -> dotRows(x, xOff, prep, y, yOff, r0, r1));
     }
 
@@ -145,7 +167,7 @@ public abstract class WeightMatrix {
         int minGrain = Integer.MAX_VALUE;
         for (int i = 0; i < ms.length; i++) {
             ms[i].checkX(x, xOff, 1);
-            preps[i] = ms[i].prepare(x, xOff);
+            preps[i] = ms[i].prepared(x, xOff, i);
             first[i + 1] = first[i] + ms[i].rows;
             minGrain = Math.min(minGrain, ms[i].minGrain());
         }
@@ -174,7 +196,7 @@ public abstract class WeightMatrix {
         if (tokens < 4) {
             for (int t = 0; t < tokens; t++) {
                 int tt = t;
-                float[] prep = prepare(x, t * cols);
+                float[] prep = prepared(x, t * cols, 0);
                 Parallel.rangeGuided(rows, minGrain(), (r0, r1) -> dotRows(x, tt * cols, prep, y, tt * rows, r0, r1));
             }
             return;
