@@ -51,7 +51,8 @@ public final class Bench {
             long t0 = System.nanoTime();
             if (prompt > 0) m.forward(m.newState(prompt), tokens(r, m, prompt), false);
             Transformer.State s = m.newState(Math.max(1, gen));
-            for (int i = 0; i < gen; i++) m.forward(s, tokens(r, m, 1), false);
+            float[] logits = new float[m.config().vocabSize()];
+            for (int i = 0; i < gen; i++) m.forward(s, r.nextInt(m.config().vocabSize()), logits);
             seconds.add((System.nanoTime() - t0) / 1e9);
         } while (!settled(seconds) && System.nanoTime() < end);
         return seconds.size();
@@ -90,7 +91,8 @@ public final class Bench {
             Transformer.State s = m.newState(tokens);
             int[] ids = tokens(r, m, tokens);
             long c0 = cpuNanos(), t0 = System.nanoTime();
-            for (int t = 0; t < tokens; t++) m.forward(s, new int[] {ids[t]}, false);
+            float[] logits = new float[m.config().vocabSize()];
+            for (int t = 0; t < tokens; t++) m.forward(s, ids[t], logits);
             tps[i] = tokens / ((System.nanoTime() - t0) / 1e9);
             cpu[i] = tokens * threads() / ((cpuNanos() - c0) / 1e9);
         }

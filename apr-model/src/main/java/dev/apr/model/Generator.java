@@ -56,7 +56,7 @@ public final class Generator {
             if (stopTokens.contains(next)) { reason = "eos"; break; }
             if (!more) { reason = "callback"; break; }
             if (generated == maxNewTokens || state.position() >= context) break;
-            logits = model.forward(state, new int[] {next}, false);
+            model.forward(state, next, logits);   // into the prompt's logits array: nothing allocated per token
         }
         long t2 = System.nanoTime();
         return new Result(Arrays.copyOfRange(history, prompt.length, n), prompt.length, reason, t1 - t0, t2 - t1);

@@ -12,6 +12,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TransformerTest {
     @TempDir Path dir;
@@ -115,6 +116,33 @@ class TransformerTest {
                 float[] step = m.forward(s, new int[] {TOKENS[t]}, false);
                 for (int i = 0; i < V; i++) assertEquals(all[t * V + i], step[i], 1e-4, "mixed step " + t + " logit " + i);
             }
+        }
+    }
+
+    /**
+     * The allocation-free decode step (the state's reused work arrays, the caller's logits array)
+     * gives exactly the logits of the allocating call, also after a prefill and between two states
+     * whose steps interleave.
+     */
+    @Test
+    void decodeIntoReusedArraysEqualsTheAllocatingCall() {
+        var w = ReferenceModel.randomWeights(QWEN, 5);
+        try (var f = file(QWEN, w, DType.F32)) {
+            Transformer m = Transformer.load(f, QWEN);
+            Transformer.State fresh = m.newState(64), reused = m.newState(64), other = m.newState(64);
+            m.forward(fresh, java.util.Arrays.copyOf(TOKENS, 3), false);
+            m.forward(reused, java.util.Arrays.copyOf(TOKENS, 3), false);
+            float[] logits = new float[QWEN.vocabSize() + 7], otherLogits = new float[QWEN.vocabSize()];
+            java.util.Arrays.fill(logits, Float.NaN);   // nothing may depend on the arrays starting at zero
+            for (int t = 3; t < TOKENS.length; t++) {
+                float[] expected = m.forward(fresh, new int[] {TOKENS[t]}, false);
+                m.forward(reused, TOKENS[t], logits);
+                m.forward(other, TOKENS[TOKENS.length - 1 - t], otherLogits);
+                for (int i = 0; i < expected.length; i++) assertEquals(expected[i], logits[i], 0f, "step " + t + " logit " + i);
+                assertTrue(Float.isNaN(logits[QWEN.vocabSize()]), "nothing written past the vocabulary");
+            }
+            assertEquals(TOKENS.length, reused.position());
+            assertThrows(IllegalArgumentException.class, () -> m.forward(other, 1, new float[QWEN.vocabSize() - 1]));
         }
     }
 
