@@ -121,8 +121,9 @@ class TransformerTest {
 
     /**
      * The allocation-free decode step (the state's reused work arrays, the caller's logits array)
-     * gives exactly the logits of the allocating call, also after a prefill and between two states
-     * whose steps interleave.
+     * gives the logits of the allocating call, also after a prefill and between two states whose
+     * steps interleave. Equal up to float rounding, not bit for bit: the Vector API leaves the order
+     * of a lane reduction open, and interpreted and compiled code sum the lanes differently.
      */
     @Test
     void decodeIntoReusedArraysEqualsTheAllocatingCall() {
@@ -138,7 +139,8 @@ class TransformerTest {
                 float[] expected = m.forward(fresh, new int[] {TOKENS[t]}, false);
                 m.forward(reused, TOKENS[t], logits);
                 m.forward(other, TOKENS[TOKENS.length - 1 - t], otherLogits);
-                for (int i = 0; i < expected.length; i++) assertEquals(expected[i], logits[i], 0f, "step " + t + " logit " + i);
+                for (int i = 0; i < expected.length; i++)
+                    assertEquals(expected[i], logits[i], 1e-5f * Math.max(1f, Math.abs(expected[i])), "step " + t + " logit " + i);
                 assertTrue(Float.isNaN(logits[QWEN.vocabSize()]), "nothing written past the vocabulary");
             }
             assertEquals(TOKENS.length, reused.position());
