@@ -3,11 +3,12 @@ package dev.apr.model.kernel;
 /**
  * Per-thread work buffers of the kernels, reused instead of allocated per call.
  *
- * <p>Decode hands a few thousand row chunks per token to the threads, and prefill dequantizes a
- * few hundred thousand rows. With a fresh array per chunk and per row, the Q4_K_M 0.5B model
- * allocated 6 MB per decoded token; fresh heap costs page faults and collections, and a young
- * generation kept small enough to stay mapped decoded about 10 % faster. Each buffer has one
- * use, so no two users in one call chain share a buffer; a buffer may be longer than asked for.
+ * <p>Decode hands a few thousand row chunks per token to the threads. With fresh arrays per chunk,
+ * the Q4_K_M 0.5B model allocated 6 MB per decoded token; fresh heap costs page faults and
+ * collections, and a young generation kept small enough to stay mapped decoded about 10 % faster.
+ * (Prefill's per-row dequantization ({@code row()}) keeps its small fresh arrays: there, the reused
+ * buffer measured 10 % slower.) Each buffer has one use, so no two users in one call chain share a
+ * buffer; a buffer may be longer than asked for.
  */
 final class Scratch {
     private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
