@@ -435,9 +435,11 @@ final class QuantMatrices {
         /**
          * sc = d·scale of the 16 groups, then the same / 16; w = d·scale·q (no −32) for all 256
          * elements. Each step of the inner loop writes elements 128h+s+l, +32, +64, +96 (l < L),
-         * like {@link #group}. The loop body stays in this method: one more call level put the Vector
-         * API's intrinsics past C2's inlining depth whenever C2 inlined this method into dotRows,
-         * and the kernel ran at a third of its speed (it had been one JIT decision or the other).
+         * like {@link #group}. The loop body stays in this method, on purpose: the kernel is fast only
+         * when C2 compiles this method on its own with everything inlined into it. With the body in a
+         * helper, C2 sometimes left the helper out of line (0.8-1.0 instead of 0.52 ms per 896×4864
+         * matvec); forced into dotRows it runs at a third of the speed. At 373 bytes of bytecode it is
+         * past C2's hot-inlining limit (325), so it is never inlined into dotRows either.
          */
         private static void scaledSuperBlock(byte[] q, int bo, float[] sc, float[] w) {
             float d = Float.float16ToFloat((short) SHORT_AT.get(q, bo + 208));
