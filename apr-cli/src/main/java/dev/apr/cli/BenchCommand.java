@@ -79,6 +79,7 @@ public final class BenchCommand implements Callable<Integer> {
                     m.put("median_tokens_per_second", r.median());
                     m.put("runs_tokens_per_second", r.tokensPerSecond());
                     m.put("cpu_normalized_tokens_per_second", r.cpuMedian());
+                    m.put("heap_bytes_per_token", Math.round(r.heapBytesPerToken()));
                     rs.add(m);
                 }
                 o.put("results", rs);
@@ -95,7 +96,8 @@ public final class BenchCommand implements Callable<Integer> {
                     if (r == results.get(results.size() - 1))
                         out.println("  * tokens per (process CPU seconds / threads): the speed with the cores to itself (shared machines)");
                     if (r.test().startsWith("tg"))
-                        out.printf(Locale.ROOT, "         decode reads %.1f GB/s of weights%n", r.median() * bytes / 1e9);
+                        out.printf(Locale.ROOT, "         decode reads %.1f GB/s of weights, allocates %.1f KiB of heap per token%n",
+                                r.median() * bytes / 1e9, r.heapBytesPerToken() / 1024);
                 }
             }
         }

@@ -94,6 +94,7 @@ class RunBenchCommandTest {
         assertEquals("tg4", tg.get("test"));
         assertTrue(((Number) pp.get("median_tokens_per_second")).doubleValue() > 0);
         assertTrue(((Number) tg.get("median_tokens_per_second")).doubleValue() > 0);
+        assertTrue(((Number) tg.get("heap_bytes_per_token")).longValue() >= 0, o.out());
         assertEquals(ModelConfig.preset("qwen2-tiny").parameterCount(), ((Number) j.get("params")).longValue());
         assertTrue(((Number) j.get("warmup_runs")).intValue() >= 1, o.out());
     }

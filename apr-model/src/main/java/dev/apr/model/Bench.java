@@ -14,13 +14,18 @@ import java.util.Random;
 public final class Bench {
     private Bench() {}
 
-    /** One test: its name ("pp128", "tg32"), token count and speed of each repetition. */
     /**
+     * One test: its name ("pp128", "tg32"), token count and speed of each repetition.
+     *
      * @param cpuTokensPerSecond tokens per second of process CPU time × threads: the speed the run
      *                           would have with its cores to itself (on a shared machine wall-clock
      *                           speed understates it; spin-waits count as CPU, so this errs low)
+     * @param heapBytesPerToken  Java heap allocated by all threads per token in the last repetition:
+     *                           decode should allocate next to nothing (fresh heap costs page faults;
+     *                           a regression here cost the Q4_K_M model 10 % of its decode speed)
      */
-    public record Result(String test, int tokens, double[] tokensPerSecond, double[] cpuTokensPerSecond) {
+    public record Result(String test, int tokens, double[] tokensPerSecond, double[] cpuTokensPerSecond,
+                         double heapBytesPerToken) {
         public double median() {
             return median(tokensPerSecond);
         }
@@ -73,33 +78,45 @@ public final class Bench {
     public static Result prefill(Transformer m, int tokens, int reps) {
         Random r = new Random(2);
         double[] tps = new double[reps], cpu = new double[reps];
+        double heap = 0;
         for (int i = 0; i < reps; i++) {
             Transformer.State s = m.newState(tokens);
             int[] prompt = tokens(r, m, tokens);
-            long c0 = cpuNanos(), t0 = System.nanoTime();
+            long a0 = heapAllocated(), c0 = cpuNanos(), t0 = System.nanoTime();
             m.forward(s, prompt, false);
             tps[i] = tokens / ((System.nanoTime() - t0) / 1e9);
             cpu[i] = tokens * threads() / ((cpuNanos() - c0) / 1e9);
+            heap = (double) (heapAllocated() - a0) / tokens;
         }
-        return new Result("pp" + tokens, tokens, tps, cpu);
+        return new Result("pp" + tokens, tokens, tps, cpu, heap);
     }
 
     public static Result decode(Transformer m, int tokens, int reps) {
         Random r = new Random(3);
         double[] tps = new double[reps], cpu = new double[reps];
+        double heap = 0;
         for (int i = 0; i < reps; i++) {
             Transformer.State s = m.newState(tokens);
             int[] ids = tokens(r, m, tokens);
-            long c0 = cpuNanos(), t0 = System.nanoTime();
             float[] logits = new float[m.config().vocabSize()];
+            long a0 = heapAllocated(), c0 = cpuNanos(), t0 = System.nanoTime();
             for (int t = 0; t < tokens; t++) m.forward(s, ids[t], logits);
             tps[i] = tokens / ((System.nanoTime() - t0) / 1e9);
             cpu[i] = tokens * threads() / ((cpuNanos() - c0) / 1e9);
+            heap = (double) (heapAllocated() - a0) / tokens;
         }
-        return new Result("tg" + tokens, tokens, tps, cpu);
+        return new Result("tg" + tokens, tokens, tps, cpu, heap);
     }
 
     private static int threads() { return dev.apr.model.kernel.Parallel.shared().threads(); }
+
+    /** Heap bytes allocated so far by all live threads (the kernel pool's workers included). */
+    static long heapAllocated() {
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (long b : mx.getThreadAllocatedBytes(mx.getAllThreadIds())) if (b > 0) sum += b;
+        return sum;
+    }
 
     private static long cpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();

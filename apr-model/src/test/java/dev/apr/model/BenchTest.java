@@ -18,6 +18,15 @@ class BenchTest {
         assertTrue(Bench.settled(List.of(2.0, 1.0, 1.4)), "a slower run (noise) also ends it");
     }
 
+    /** The heap counter behind bench's bytes per token sees an allocation of the calling thread. */
+    @Test
+    void heapCounterSeesAnAllocation() {
+        long before = Bench.heapAllocated();
+        byte[] block = new byte[4 << 20];
+        long after = Bench.heapAllocated();
+        assertTrue(after - before >= block.length, "counted " + (after - before) + " bytes for a 4 MiB array");
+    }
+
     @Test
     void warmUpRunsAtLeastOnceAndStopsAtTheTimeLimit() {
         Transformer m = Transformer.load(RandomModel.parse("random:qwen2-tiny:q8_0"), ModelConfig.preset("qwen2-tiny"));
