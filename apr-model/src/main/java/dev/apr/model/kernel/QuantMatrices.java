@@ -146,7 +146,8 @@ final class QuantMatrices {
          * Σ d·(q − 16)·x = d·(Σ q·x − 16·Σx): a block's partial sums start from −16·Σx/L in every
          * lane instead of zero (block sums prepared once per matvec), so the −16 costs nothing
          * per weight. The high nibbles are used in place (q & 0xF0, i.e. 16× the nibble) against
-         * x/16. Rows go in pairs: two independent accumulation chains. (Tried and slower: the f16
+         * x/16. Rows go in pairs: two independent accumulation chains (four at a time put dotRows past
+         * C2's node budget: block() not inlined, vectors boxed, 5x slower). (Tried and slower: the f16
          * scale built with integer ops and broadcast from a GPR; scales converted up front.)
          */
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
