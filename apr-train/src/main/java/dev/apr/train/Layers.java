@@ -60,14 +60,9 @@ final class Layers {
 
     /** cos/sin tables [seq, hd/2]: angle = position · invFreq[i] (θ^(−2i/hd), or its Llama 3.1 scaling). */
     static float[][] ropeTables(int seq, double[] invFreq) {
-        int hd = 2 * invFreq.length;
-        float[] cos = new float[seq * hd / 2], sin = new float[seq * hd / 2];
-        for (int t = 0; t < seq; t++)
-            for (int i = 0; i < hd / 2; i++) {
-                double a = t * invFreq[i];
-                cos[t * hd / 2 + i] = (float) Math.cos(a);
-                sin[t * hd / 2 + i] = (float) Math.sin(a);
-            }
+        int half = invFreq.length;
+        float[] cos = new float[seq * half], sin = new float[seq * half];
+        for (int t = 0; t < seq; t++) dev.apr.model.kernel.Ops.ropeAngles(t, invFreq, cos, sin, t * half);   // the forward pass's angles
         return new float[][] {cos, sin};
     }
 
