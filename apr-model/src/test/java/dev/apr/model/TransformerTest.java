@@ -187,8 +187,8 @@ class TransformerTest {
             float[] a = mt.forward(mt.newState(16), TOKENS, true), b = mu.forward(mu.newState(16), TOKENS, true);
             // equal up to float rounding, not bit for bit: FloatVector.reduceLanes(ADD) may sum the lanes in any
             // order (its Javadoc), and the interpreted and the JIT-compiled kernels do differ; which one runs the
-            // second model depends on compile timing (seen on CI: one logit off by one ulp)
-            for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-6f * Math.max(1f, Math.abs(a[i])), "logit " + i);
+            // second model depends on compile timing (seen on CI: one logit off by one ulp; here: 1.2e-6 on 0.74)
+            for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-5f * Math.max(1f, Math.abs(a[i])), "logit " + i);
             // and a different head gives different logits: the untied head is really used
             wu.put("lm_head.weight", ReferenceModel.randomWeights(QWEN, 6).get("model.embed_tokens.weight"));
             try (var fu2 = file(untied, wu, DType.F32)) {

@@ -17,7 +17,7 @@ final class Scratch {
     static Scratch get() { return LOCAL.get(); }
 
     private byte[] quants = new byte[0];
-    private final float[] superBlock = new float[256], blockScales = new float[32];
+    private final float[] accumulators = new float[64], blockScales = new float[32];
     private float[][] prepared = new float[4][0];
 
     private Scratch() {}
@@ -28,8 +28,8 @@ final class Scratch {
         return quants;
     }
 
-    /** One dequantized 256-element super-block (Q6_K). */
-    float[] superBlock() { return superBlock; }
+    /** Vector accumulators carried across calls that are not inlined (Q6_K: four of at most 16 lanes). */
+    float[] accumulators() { return accumulators; }
 
     /** The scales of one super-block (Q4_K: 16, Q6_K: 32). */
     float[] blockScales() { return blockScales; }
