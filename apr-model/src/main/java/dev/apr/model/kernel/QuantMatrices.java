@@ -440,8 +440,9 @@ final class QuantMatrices {
         }
 
         /**
-         * acc[0 .. 4L) += the lanes of d·scale·q·x over the super-block at bo (sc: d·scale of its 16
-         * groups, then the same / 16). Each step of the loop unpacks elements 128h+s+l, +32, +64, +96
+         * acc[0 .. 4L) += the lanes of d·scale·q·x over the super-block at bo, q without its −32 (the
+         * row loop adds that from the group sums of x); sc holds d·scale of the 16 groups, then the
+         * same / 16. Each step of the loop unpacks elements 128h+s+l, +32, +64, +96
          * (l < L) from three loads: low nibbles of ql, high nibbles of ql used in place (16·q, against
          * scale / 16), two bits each of qh.
          */
