@@ -84,6 +84,30 @@ class TrainModelTest {
     }
 
     @Test
+    void lmHeadInRowChunksEqualsTheWholeHead() {
+        ModelConfig cfg = tinyQwen();
+        int batch = 2, seq = 7;                          // 14 rows: chunks of 4, 4, 4 and 2
+        TrainModel whole = model(cfg, batch, seq, 21);
+        TrainModel chunked = new TrainModel(cfg, batch, seq, whole.layout(), 4);
+        System.arraycopy(whole.params, 0, chunked.params, 0, whole.params.length);
+        Random rng = new Random(4);
+        int[] in = tokens(rng, batch * seq, cfg.vocabSize()), tg = tokens(rng, batch * seq, cfg.vocabSize());
+        assertEquals(whole.forwardBackward(in, tg, 1f), chunked.forwardBackward(in, tg, 1f), 1e-6);
+        for (int i = 0; i < whole.grads.length; i++)
+            assertEquals(whole.grads[i], chunked.grads[i], 1e-5 * Math.max(1e-2, Math.abs(whole.grads[i])), "gradient " + i);
+    }
+
+    @Test
+    void lmHeadChunksHoldAtMost512MiBOfLogitsSplitEvenly() {
+        assertEquals(1024, TrainModel.headRows(1024, 8192), "32 MiB of logits: one chunk");
+        assertEquals(512, TrainModel.headRows(1024, 151936), "622 MB of logits: two even chunks");
+        assertEquals(344, TrainModel.headRows(1024, 300_000), "1.2 GB of logits: three even chunks (342 rows, rounded up to 4)");
+        assertEquals(128, TrainModel.headRows(128, 151936));
+        assertEquals(4, TrainModel.headRows(1, 151936), "at least one 4-row tile");
+        assertEquals(4, TrainModel.headRows(64, 200_000_000), "even when 4 rows exceed the budget");
+    }
+
+    @Test
     void tiedLmHeadIsTheEmbeddingWithOneGradient() {
         ModelConfig cfg = tinyQwen();
         TrainModel m = model(cfg, 1, 4, 1);
