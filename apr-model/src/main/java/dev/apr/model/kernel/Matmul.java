@@ -166,8 +166,8 @@ public final class Matmul {
 
     /**
      * Copies B[kc x nc] into NR-wide column panels, k-major: {@code bp[jp*kc + kk*NR + col]}; the last
-     * panel is padded with zeros. A row-major B is copied row by row; a transposed B is gathered k by k
-     * with scalar loads (7.5 % of a qwen2-0.5b training step, JFR: the price of keeping no transposed copy).
+     * panel is padded with zeros. A row-major B is copied row by row; a transposed B is scattered into
+     * the panel with scalar stores (7.5 % of a qwen2-0.5b training step, JFR: the price of keeping no transposed copy).
      */
     private static void packB(float[] bp, int kc, int nc, float[] b, int bOff, int brs, int bcs) {
         for (int jp = 0; jp < nc; jp += NR) {
@@ -178,11 +178,13 @@ public final class Matmul {
                     if (w < NR) java.util.Arrays.fill(bp, dst + kk * NR + w, dst + (kk + 1) * NR, 0f);
                 }
             } else {
-                // k outer: the 64 source rows' cache lines stay in L1 while 16 consecutive k use them
-                for (int kk = 0; kk < kc; kk++) {
-                    int d = dst + kk * NR, src = bOff + jp * bcs + kk * brs;
-                    for (int col = 0; col < w; col++) bp[d + col] = b[src + col * bcs];
-                    if (w < NR) java.util.Arrays.fill(bp, d + w, d + NR, 0f);
+                // source row by source row: sequential reads the hardware prefetcher follows (the lm_head's
+                // weight streams from memory), strided writes into the L1-resident panel. Reading k by k
+                // across 64 rows measured 15.5 % of the head's logits GEMM against 12.3 % (perf, 512 rows)
+                for (int col = 0; col < NR; col++) {
+                    int d = dst + col, src = bOff + (jp + col) * bcs;
+                    if (col < w) for (int kk = 0; kk < kc; kk++) bp[d + kk * NR] = b[src + kk * brs];
+                    else for (int kk = 0; kk < kc; kk++) bp[d + kk * NR] = 0f;
                 }
             }
         }
