@@ -97,7 +97,9 @@ final class Layers {
      * O[rows, H*hd] = softmax(Q K^T / sqrt(hd), causal) V, K/V heads shared by groups of H/KV query
      * heads. Keeps the log-sum-exp of each score row [batch, H, seq] so the backward pass can
      * recompute the probabilities. One task per (sequence, kv head); within it, blocks of query
-     * rows go through the GEMM kernel: S = Q K^T (only keys up to the block's end), then P V.
+     * rows go through the GEMM micro-kernel, unpacked, on operands that sit in cache: S = Q K^T (only
+     * keys up to the block's end), then P V. (Through the packing GEMM, attention forward + backward
+     * took 5.4 ms per layer at batch 4 x seq 256, 4/2 heads of 64; in place, 3.7 ms. Zen 5, 2 threads.)
      */
     static void attention(float[] O, float[] lse, float[] Q, float[] K, float[] V,
                           int batch, int seq, int H, int KV, int hd) {
@@ -113,7 +115,7 @@ final class Layers {
                     for (int r0 = 0; r0 < seq; r0 += ATT_BLOCK) {
                         int r1 = Math.min(seq, r0 + ATT_BLOCK), rb = r1 - r0;
                         int qOff = (bt * seq + r0) * qd + h * hd;
-                        Matmul.gemm(rb, r1, hd, Q, qOff, qd, 1, kT, 0, seq, s, 0, seq, false);
+                        Matmul.gemmInPlace(rb, r1, hd, Q, qOff, qd, 1, kT, 0, seq, s, 0, seq, false);
                         for (int i = 0; i < rb; i++) {
                             int t = r0 + i, row = i * seq;
                             Ops.scale(s, row, t + 1, scale);
@@ -123,7 +125,7 @@ final class Layers {
                             Arrays.fill(s, row + t + 1, row + r1, 0f);
                             lse[(bt * H + h) * seq + t] = (float) (m + Math.log(sum));
                         }
-                        Matmul.gemm(rb, hd, r1, s, 0, seq, 1, V, kOff, kvd, O, qOff, qd, false);
+                        Matmul.gemmInPlace(rb, hd, r1, s, 0, seq, 1, V, kOff, kvd, O, qOff, qd, false);
                     }
                 }
             }
@@ -157,8 +159,8 @@ final class Layers {
                     for (int r0 = 0; r0 < seq; r0 += ATT_BLOCK) {
                         int r1 = Math.min(seq, r0 + ATT_BLOCK), rb = r1 - r0;
                         int qOff = (bt * seq + r0) * qd + h * hd;
-                        Matmul.gemm(rb, r1, hd, Q, qOff, qd, 1, kT, 0, seq, p, 0, seq, false);
-                        Matmul.gemm(rb, r1, hd, dO, qOff, qd, 1, vT, 0, seq, dp, 0, seq, false);
+                        Matmul.gemmInPlace(rb, r1, hd, Q, qOff, qd, 1, kT, 0, seq, p, 0, seq, false);
+                        Matmul.gemmInPlace(rb, r1, hd, dO, qOff, qd, 1, vT, 0, seq, dp, 0, seq, false);
                         for (int i = 0; i < rb; i++) {
                             int t = r0 + i, row = i * seq;
                             float l = lse[(bt * H + h) * seq + t];
@@ -167,9 +169,9 @@ final class Layers {
                             Arrays.fill(p, row + t + 1, row + r1, 0f);
                             Arrays.fill(dp, row + t + 1, row + r1, 0f);
                         }
-                        Matmul.gemm(rb, hd, r1, dp, 0, seq, 1, K, kOff, kvd, dQ, qOff, qd, true);
-                        Matmul.gemm(r1, hd, rb, dp, 0, 1, seq, Q, qOff, qd, dK, kOff, kvd, true);
-                        Matmul.gemm(r1, hd, rb, p, 0, 1, seq, dO, qOff, qd, dV, kOff, kvd, true);
+                        Matmul.gemmInPlace(rb, hd, r1, dp, 0, seq, 1, K, kOff, kvd, dQ, qOff, qd, true);
+                        Matmul.gemmInPlace(r1, hd, rb, dp, 0, 1, seq, Q, qOff, qd, dK, kOff, kvd, true);
+                        Matmul.gemmInPlace(r1, hd, rb, p, 0, 1, seq, dO, qOff, qd, dV, kOff, kvd, true);
                     }
                 }
             }

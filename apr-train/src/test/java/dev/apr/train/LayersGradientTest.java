@@ -128,6 +128,52 @@ class LayersGradientTest {
         assertGradClose(numericGrad(vd.clone(), rd, x -> Reference.attention(qd, kd, x, batch, seq, H, KV, hd)), dv, 1e-4, "dv");
     }
 
+    /**
+     * Head dim 64 and whole query blocks: the shapes (Qwen2.5-0.5B's head dim) where the per-block
+     * products run unpacked in place. Forward against the reference; each gradient against a central
+     * difference of the reference along one random direction (all coordinates would take minutes).
+     */
+    @Test
+    void attentionWithHeadDim64() {
+        Random rng = new Random(17);
+        int batch = 1, seq = 2 * Layers.ATT_BLOCK, H = 2, KV = 1, hd = 64, rows = batch * seq;
+        float[] q = randn(rng, rows * H * hd, 0.3), k = randn(rng, rows * KV * hd, 0.3), v = randn(rng, rows * KV * hd, 1);
+        float[] r = randn(rng, rows * H * hd, 1);
+        float[] o = new float[rows * H * hd], lse = new float[batch * H * seq];
+        Layers.attention(o, lse, q, k, v, batch, seq, H, KV, hd);
+        double[] qd = Reference.toDouble(q), kd = Reference.toDouble(k), vd = Reference.toDouble(v), rd = Reference.toDouble(r);
+        double[] oRef = Reference.attention(qd, kd, vd, batch, seq, H, KV, hd);
+        for (int i = 0; i < o.length; i++) assertEquals(oRef[i], o[i], 1e-5, "o[" + i + "]");
+        float[] dq = new float[q.length], dk = new float[k.length], dv = new float[v.length];
+        Layers.attentionBackward(dq, dk, dv, r, o, lse, q, k, v, batch, seq, H, KV, hd);
+        Function<double[], Double> lossQ = x -> dotD(rd, Reference.attention(x, kd, vd, batch, seq, H, KV, hd));
+        Function<double[], Double> lossK = x -> dotD(rd, Reference.attention(qd, x, vd, batch, seq, H, KV, hd));
+        Function<double[], Double> lossV = x -> dotD(rd, Reference.attention(qd, kd, x, batch, seq, H, KV, hd));
+        assertDirectionalDerivative(lossQ, qd, dq, rng, "dq");
+        assertDirectionalDerivative(lossK, kd, dk, rng, "dk");
+        assertDirectionalDerivative(lossV, vd, dv, rng, "dv");
+    }
+
+    private static double dotD(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
+        return s;
+    }
+
+    /** (f(x + eps u) - f(x - eps u)) / 2 eps equals grad . u for a random direction u. */
+    private static void assertDirectionalDerivative(Function<double[], Double> f, double[] x, float[] grad, Random rng, String what) {
+        double[] u = new double[x.length], plus = x.clone(), minus = x.clone();
+        double eps = 1e-4, analytic = 0;
+        for (int i = 0; i < x.length; i++) {
+            u[i] = rng.nextGaussian();
+            plus[i] += eps * u[i];
+            minus[i] -= eps * u[i];
+            analytic += grad[i] * u[i];
+        }
+        double numeric = (f.apply(plus) - f.apply(minus)) / (2 * eps);
+        assertEquals(numeric, analytic, 1e-4 * Math.max(1, Math.abs(numeric)), what + " along a random direction");
+    }
+
     @Test
     void swigluGradients() {
         Random rng = new Random(4);

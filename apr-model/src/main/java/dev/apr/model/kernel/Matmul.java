@@ -70,6 +70,25 @@ public final class Matmul {
         gemm(m, n, k, a, aOff, ars, acs, w, wOff, 1, ldw, c, cOff, ldc, accumulate);
     }
 
+    /**
+     * {@code C(i,j) (+)= sum_k A(i,k) B(k,j)} on the calling thread with A and B read where they are
+     * (A through two strides as in {@link #gemm}, B row-major), nothing packed: for small products whose
+     * operands already sit in cache, such as attention's per-block scores and values, where packing cost
+     * as much as the arithmetic. Shapes that are not whole 4 x {@code NR} tiles go through {@link #gemm}.
+     */
+    public static void gemmInPlace(int m, int n, int k,
+                                   float[] a, int aOff, int ars, int acs,
+                                   float[] b, int bOff, int ldb,
+                                   float[] c, int cOff, int ldc, boolean accumulate) {
+        if (m % MR != 0 || n % NR != 0) {
+            gemm(m, n, k, a, aOff, ars, acs, b, bOff, ldb, c, cOff, ldc, accumulate);
+            return;
+        }
+        for (int j = 0; j < n; j += NR)
+            for (int i = 0; i < m; i += MR)
+                kernel4x4(k, a, aOff + i * ars, ars, acs, b, bOff + j, ldb, c, cOff + i * ldc + j, ldc, accumulate);
+    }
+
     /** B(k,j) = b[bOff + k*brs + j*bcs]: bcs == 1 is row-major B, brs == 1 is B given as its transpose. */
     private static void gemm(int m, int n, int k,
                              float[] a, int aOff, int ars, int acs,

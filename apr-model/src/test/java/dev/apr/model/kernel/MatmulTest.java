@@ -50,7 +50,26 @@ class MatmulTest {
         }
     }
 
+    /**
+     * Unpacked, in place: whole 4 x NR tiles (several row and column tiles, K of one and of 300), and
+     * shapes that are not whole tiles, which go through gemm.
+     */
+    @Test
+    void gemmInPlaceMatchesNaive() {
+        int nr = Matmul.NR;
+        check(new int[][] {{4, nr, 5}, {8, 2 * nr, 300}, {64, 3 * nr, 64}, {12, nr, 1}, {5, 17, 3}, {8, nr + 16, 9}}, Matmul::gemmInPlace);
+    }
+
+    interface Product {
+        void run(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int ldb,
+                 float[] c, int cOff, int ldc, boolean accumulate);
+    }
+
     private static void check(int[][] shapes) {
+        check(shapes, Matmul::gemm);
+    }
+
+    private static void check(int[][] shapes, Product product) {
         Random rng = new Random(7);
         for (int[] s : shapes) {
             int m = s[0], n = s[1], k = s[2];
@@ -62,7 +81,7 @@ class MatmulTest {
                     for (int i = 0; i < c.length; i++) c[i] = (float) rng.nextGaussian();
                     float[] c0 = c.clone();
                     int ars = transA ? 1 : k, acs = transA ? m : 1, ldb = n + 5, ldc = n + 2;
-                    Matmul.gemm(m, n, k, a, 3, ars, acs, b, 2, ldb, c, 1, ldc, acc);
+                    product.run(m, n, k, a, 3, ars, acs, b, 2, ldb, c, 1, ldc, acc);
                     for (int i = 0; i < m; i++)
                         for (int j = 0; j < n; j++) {
                             double e = acc ? c0[1 + i * ldc + j] : 0;
