@@ -92,40 +92,17 @@ class LayersGradientTest {
 
     @Test
     void groupedQueryAttentionGradients() {
-        Random rng = new Random(3);
-        int batch = 2, seq = 5, H = 4, KV = 2, hd = 4, rows = batch * seq;
-        float[] q = randn(rng, rows * H * hd, 1), k = randn(rng, rows * KV * hd, 1), v = randn(rng, rows * KV * hd, 1);
-        float[] r = randn(rng, rows * H * hd, 1);
-        float[] o = new float[rows * H * hd], lse = new float[batch * H * seq];
-        Layers.attention(o, lse, q, k, v, batch, seq, H, KV, hd);
-        double[] qd = Reference.toDouble(q), kd = Reference.toDouble(k), vd = Reference.toDouble(v), rd = Reference.toDouble(r);
-        double[] oRef = Reference.attention(qd, kd, vd, batch, seq, H, KV, hd);
-        for (int i = 0; i < o.length; i++) assertEquals(oRef[i], o[i], 1e-5, "o[" + i + "]");
-
-        float[] dq = new float[q.length], dk = new float[k.length], dv = new float[v.length];
-        Layers.attentionBackward(dq, dk, dv, r, o, lse, q, k, v, batch, seq, H, KV, hd);
-        assertGradClose(numericGrad(qd.clone(), rd, x -> Reference.attention(x, kd, vd, batch, seq, H, KV, hd)), dq, 1e-4, "dq");
-        assertGradClose(numericGrad(kd.clone(), rd, x -> Reference.attention(qd, x, vd, batch, seq, H, KV, hd)), dk, 1e-4, "dk");
-        assertGradClose(numericGrad(vd.clone(), rd, x -> Reference.attention(qd, kd, x, batch, seq, H, KV, hd)), dv, 1e-4, "dv");
+        int batch = 2, seq = 5, H = 4, KV = 2, hd = 4;
+        AttentionCase c = attentionCase(new Random(3), batch, seq, H, KV, hd, 1);
+        c.assertAllGradients(batch, seq, H, KV, hd);
     }
 
     /** Sequences longer than one block of query rows (the blocked causal path). */
     @Test
     void attentionAcrossSeveralQueryBlocks() {
-        Random rng = new Random(13);
-        int batch = 1, seq = Layers.ATT_BLOCK + 7, H = 2, KV = 1, hd = 4, rows = batch * seq;
-        float[] q = randn(rng, rows * H * hd, 1), k = randn(rng, rows * KV * hd, 1), v = randn(rng, rows * KV * hd, 1);
-        float[] r = randn(rng, rows * H * hd, 1);
-        float[] o = new float[rows * H * hd], lse = new float[batch * H * seq];
-        Layers.attention(o, lse, q, k, v, batch, seq, H, KV, hd);
-        double[] qd = Reference.toDouble(q), kd = Reference.toDouble(k), vd = Reference.toDouble(v), rd = Reference.toDouble(r);
-        double[] oRef = Reference.attention(qd, kd, vd, batch, seq, H, KV, hd);
-        for (int i = 0; i < o.length; i++) assertEquals(oRef[i], o[i], 1e-5, "o[" + i + "]");
-        float[] dq = new float[q.length], dk = new float[k.length], dv = new float[v.length];
-        Layers.attentionBackward(dq, dk, dv, r, o, lse, q, k, v, batch, seq, H, KV, hd);
-        assertGradClose(numericGrad(qd.clone(), rd, x -> Reference.attention(x, kd, vd, batch, seq, H, KV, hd)), dq, 1e-4, "dq");
-        assertGradClose(numericGrad(kd.clone(), rd, x -> Reference.attention(qd, x, vd, batch, seq, H, KV, hd)), dk, 1e-4, "dk");
-        assertGradClose(numericGrad(vd.clone(), rd, x -> Reference.attention(qd, kd, x, batch, seq, H, KV, hd)), dv, 1e-4, "dv");
+        int batch = 1, seq = Layers.ATT_BLOCK + 7, H = 2, KV = 1, hd = 4;
+        AttentionCase c = attentionCase(new Random(13), batch, seq, H, KV, hd, 1);
+        c.assertAllGradients(batch, seq, H, KV, hd);
     }
 
     /**
@@ -136,22 +113,39 @@ class LayersGradientTest {
     @Test
     void attentionWithHeadDim64() {
         Random rng = new Random(17);
-        int batch = 1, seq = 2 * Layers.ATT_BLOCK, H = 2, KV = 1, hd = 64, rows = batch * seq;
-        float[] q = randn(rng, rows * H * hd, 0.3), k = randn(rng, rows * KV * hd, 0.3), v = randn(rng, rows * KV * hd, 1);
+        int batch = 1, seq = 2 * Layers.ATT_BLOCK, H = 2, KV = 1, hd = 64;
+        AttentionCase c = attentionCase(rng, batch, seq, H, KV, hd, 0.3);
+        Function<double[], Double> lossQ = x -> dotD(c.rd, Reference.attention(x, c.kd, c.vd, batch, seq, H, KV, hd));
+        Function<double[], Double> lossK = x -> dotD(c.rd, Reference.attention(c.qd, x, c.vd, batch, seq, H, KV, hd));
+        Function<double[], Double> lossV = x -> dotD(c.rd, Reference.attention(c.qd, c.kd, x, batch, seq, H, KV, hd));
+        assertDirectionalDerivative(lossQ, c.qd, c.dq, rng, "dq");
+        assertDirectionalDerivative(lossK, c.kd, c.dk, rng, "dk");
+        assertDirectionalDerivative(lossV, c.vd, c.dv, rng, "dv");
+    }
+
+    /** Inputs (q and k scaled by qkScale), an output gradient r, and attention's gradients given r. */
+    private record AttentionCase(double[] qd, double[] kd, double[] vd, double[] rd, float[] dq, float[] dk, float[] dv) {
+        /** Every coordinate of every gradient against central differences of the reference. */
+        void assertAllGradients(int batch, int seq, int H, int KV, int hd) {
+            assertGradClose(numericGrad(qd.clone(), rd, x -> Reference.attention(x, kd, vd, batch, seq, H, KV, hd)), dq, 1e-4, "dq");
+            assertGradClose(numericGrad(kd.clone(), rd, x -> Reference.attention(qd, x, vd, batch, seq, H, KV, hd)), dk, 1e-4, "dk");
+            assertGradClose(numericGrad(vd.clone(), rd, x -> Reference.attention(qd, kd, x, batch, seq, H, KV, hd)), dv, 1e-4, "dv");
+        }
+    }
+
+    /** Random inputs through attention forward (checked against the reference) and backward. */
+    private static AttentionCase attentionCase(Random rng, int batch, int seq, int H, int KV, int hd, double qkScale) {
+        int rows = batch * seq;
+        float[] q = randn(rng, rows * H * hd, qkScale), k = randn(rng, rows * KV * hd, qkScale), v = randn(rng, rows * KV * hd, 1);
         float[] r = randn(rng, rows * H * hd, 1);
         float[] o = new float[rows * H * hd], lse = new float[batch * H * seq];
         Layers.attention(o, lse, q, k, v, batch, seq, H, KV, hd);
-        double[] qd = Reference.toDouble(q), kd = Reference.toDouble(k), vd = Reference.toDouble(v), rd = Reference.toDouble(r);
+        double[] qd = Reference.toDouble(q), kd = Reference.toDouble(k), vd = Reference.toDouble(v);
         double[] oRef = Reference.attention(qd, kd, vd, batch, seq, H, KV, hd);
         for (int i = 0; i < o.length; i++) assertEquals(oRef[i], o[i], 1e-5, "o[" + i + "]");
         float[] dq = new float[q.length], dk = new float[k.length], dv = new float[v.length];
         Layers.attentionBackward(dq, dk, dv, r, o, lse, q, k, v, batch, seq, H, KV, hd);
-        Function<double[], Double> lossQ = x -> dotD(rd, Reference.attention(x, kd, vd, batch, seq, H, KV, hd));
-        Function<double[], Double> lossK = x -> dotD(rd, Reference.attention(qd, x, vd, batch, seq, H, KV, hd));
-        Function<double[], Double> lossV = x -> dotD(rd, Reference.attention(qd, kd, x, batch, seq, H, KV, hd));
-        assertDirectionalDerivative(lossQ, qd, dq, rng, "dq");
-        assertDirectionalDerivative(lossK, kd, dk, rng, "dk");
-        assertDirectionalDerivative(lossV, vd, dv, rng, "dv");
+        return new AttentionCase(qd, kd, vd, Reference.toDouble(r), dq, dk, dv);
     }
 
     private static double dotD(double[] a, double[] b) {
