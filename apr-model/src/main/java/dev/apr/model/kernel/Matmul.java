@@ -212,46 +212,12 @@ public final class Matmul {
         // across 64 rows measured 15.5 % of the head's logits GEMM against 12.3 % (perf, 512 rows)
         for (int jp = 0; jp < nc; jp += NR) {
             int w = Math.min(NR, nc - jp), dst = jp * kc;
-            int col0 = 0;
-            if (TRANSPOSE4 && brs == 1) {
-                // four source rows at a time, 4 x 4 blocks transposed in registers
-                int k4 = kc & ~3;
-                for (; col0 + 4 <= w; col0 += 4) {
-                    int s0 = bOff + (jp + col0) * bcs;
-                    for (int kk = 0; kk < k4; kk += 4) transpose4(b, s0 + kk, bcs, bp, dst + kk * NR + col0);
-                    for (int col = col0; col < col0 + 4; col++)
-                        for (int kk = k4; kk < kc; kk++) bp[dst + kk * NR + col] = b[bOff + (jp + col) * bcs + kk];
-                }
-            }
-            for (int col = col0; col < NR; col++) {
+            for (int col = 0; col < NR; col++) {
                 int d = dst + col, src = bOff + (jp + col) * bcs;
                 if (col < w) for (int kk = 0; kk < kc; kk++) bp[d + kk * NR] = b[src + kk * brs];
                 else for (int kk = 0; kk < kc; kk++) bp[d + kk * NR] = 0f;
             }
         }
-    }
-
-    // A transposed B packed by 4 x 4 blocks transposed with two-source lane selections (one permute
-    // instruction each with AVX-512): 128 x 4864 x 896 (the 0.5B shape's forward) 191-243 -> 223-275 GFLOP/s,
-    // 128 x 256 x 896 90 -> 164, the lm_head's and the hidden-256 layers' shapes unchanged (Fwd harness,
-    // Zen 5, 2 threads, alternating). Only at 16 lanes, the width it was measured at; the others copy
-    // scalars. apr.gemm.scalarpack switches it off for benchmarks.
-    static final boolean TRANSPOSE4 = L == 16 && !Boolean.getBoolean("apr.gemm.scalarpack");
-    private static final FloatVector PAIR_LO = FloatVector.fromArray(Q, new float[] {0, 4, 1, 5}, 0);
-    private static final FloatVector PAIR_HI = FloatVector.fromArray(Q, new float[] {2, 6, 3, 7}, 0);
-    private static final FloatVector HALF_LO = FloatVector.fromArray(Q, new float[] {0, 1, 4, 5}, 0);
-    private static final FloatVector HALF_HI = FloatVector.fromArray(Q, new float[] {2, 3, 6, 7}, 0);
-
-    /** dst[i*NR + r] = src[off + r*stride + i] for r, i < 4: four 4-float rows become four columns. */
-    private static void transpose4(float[] src, int off, int stride, float[] dst, int d) {
-        FloatVector r0 = FloatVector.fromArray(Q, src, off), r1 = FloatVector.fromArray(Q, src, off + stride);
-        FloatVector r2 = FloatVector.fromArray(Q, src, off + 2 * stride), r3 = FloatVector.fromArray(Q, src, off + 3 * stride);
-        FloatVector t0 = PAIR_LO.selectFrom(r0, r1), t1 = PAIR_HI.selectFrom(r0, r1);   // a0 b0 a1 b1 | a2 b2 a3 b3
-        FloatVector t2 = PAIR_LO.selectFrom(r2, r3), t3 = PAIR_HI.selectFrom(r2, r3);   // c0 d0 c1 d1 | c2 d2 c3 d3
-        HALF_LO.selectFrom(t0, t2).intoArray(dst, d);
-        HALF_HI.selectFrom(t0, t2).intoArray(dst, d + NR);
-        HALF_LO.selectFrom(t1, t3).intoArray(dst, d + 2 * NR);
-        HALF_HI.selectFrom(t1, t3).intoArray(dst, d + 3 * NR);
     }
 
     /**
