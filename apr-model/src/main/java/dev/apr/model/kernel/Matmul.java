@@ -108,7 +108,7 @@ public final class Matmul {
         if ((long) k * n * 4 > (2 << 20)) rowChunks = Math.min(rowChunks, threads);
         // A task of at most one MC block of rows reads B unpacked (a copy would serve one panel only); where
         // all tasks are row chunks of one column chunk (no size imbalance to even out), fewer and larger
-        // tasks that share a packed B measured better: 256 x 256 x 1024 weight gradient 210-245 -> 323-336
+        // tasks that share a packed B measured better: 256 x 256 x 1024 weight gradient 210-245 -> 285-336
         // GFLOP/s, the vocab-8192 training step faster in 5 of 6 alternating runs (median +4 to +18 %)
         if (colChunks == 1) rowChunks = Math.min(rowChunks, Math.max(threads, m / (2 * MC)));
         if ((long) m * n * k < 1 << 16) { rowChunks = 1; colChunks = 1; }      // tiny: not worth a fork
