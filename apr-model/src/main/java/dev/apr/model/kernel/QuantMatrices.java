@@ -103,7 +103,11 @@ final class QuantMatrices {
         /*
          * Q8_0 reads the mapped bytes directly: unlike the 4-6 bit kernels (compute-bound, where a
          * row copied into a byte[] costs nothing), this one is memory-bound in decode, and copying
-         * each row first measured half as fast when the weights stream from DRAM.
+         * each row first measured half as fast when the weights stream from DRAM. Its ceiling on one
+         * Zen 5 core is the byte-to-float widening: loads + vpmovsxbd + vcvtdq2ps + FMA alone reach
+         * 22-24 G weights/s even from L1, this kernel (with the f16 scales) ~20, so two threads (~34 GB/s)
+         * stay short of DRAM's ~52 GB/s. Measured no faster: two accumulators, 64-byte int loads with
+         * shifts in place of vpmovsxbd (cache-line splits), x from a 64-byte-aligned segment.
          */
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
             if (!VECTOR_QUANTS) { scalarDotRows(this, x, xOff, y, yOff, r0, r1); return; }
