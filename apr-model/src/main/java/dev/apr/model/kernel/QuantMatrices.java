@@ -101,9 +101,9 @@ final class QuantMatrices {
         Q8_0(String name, MemorySegment data, int rows, int cols) { super(name, DType.Q8_0, data, rows, cols); }
 
         /*
-         * Q8_0 reads the mapped bytes directly: unlike the 4-6 bit kernels (compute-bound, where a
-         * row copied into a byte[] costs nothing), this one is memory-bound in decode, and copying
-         * each row first measured half as fast when the weights stream from DRAM. Its ceiling on one
+         * Q8_0 reads the mapped bytes directly: it needs the most bytes per weight of the quantized
+         * types, and copying each row into a byte[] first (free for the 4-6 bit kernels) measured half
+         * as fast when the weights stream from DRAM. Still, its ceiling on one
          * Zen 5 core is the byte-to-float widening: loads + vpmovsxbd + vcvtdq2ps + FMA alone reach
          * 22-24 G weights/s even from L1, this kernel (with the f16 scales) ~20, so two threads (~34 GB/s)
          * stay short of DRAM's ~52 GB/s. Measured no faster: two accumulators, 64-byte int loads with
