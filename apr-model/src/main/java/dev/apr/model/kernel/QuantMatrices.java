@@ -152,7 +152,10 @@ final class QuantMatrices {
          * per weight. The high nibbles are used in place (q & 0xF0, i.e. 16× the nibble) against
          * x/16. Rows go in pairs: two independent accumulation chains (four at a time put dotRows past
          * C2's node budget: block() not inlined, vectors boxed, 5x slower). (Tried and slower: the f16
-         * scale built with integer ops and broadcast from a GPR; scales converted up front.)
+         * scale built with integer ops and broadcast from a GPR; scales converted up front. Tried and
+         * not kept: qh masks from a vector test of qh broadcast to every lane against each lane's bit,
+         * +10 % in a standalone harness (bit-identical), but here C2 then compiled block() on its own first
+         * and would not inline it ("already compiled into a big method"): every vector boxed, 8x slower.)
          */
         @Override void dotRows(float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
             dotRows(x, xOff, preparedCopy(x, xOff), y, yOff, r0, r1);
