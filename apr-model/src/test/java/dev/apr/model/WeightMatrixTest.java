@@ -209,6 +209,47 @@ class WeightMatrixTest {
     }
 
     /**
+     * F16 and BF16 weights become floats by bit operations in the vector lanes (shifted into float
+     * position, F16 rescaled): every finite F16 bit pattern (subnormals, both zeros, the largest) and
+     * BF16 ones up to 2^72, 45 to a row (whole vectors plus a scalar tail), dot x as the JDK's own
+     * conversion says, within float rounding.
+     */
+    @Test
+    void halfPrecisionDecodeOverEveryFinitePattern() {
+        Random r = new Random(23);
+        int cols = 45;
+        for (DType t : new DType[] {DType.F16, DType.BF16}) {
+            java.util.List<Short> patterns = new java.util.ArrayList<>();
+            for (int h = 0; h < 1 << 16; h++) {
+                int exp = t == DType.F16 ? (h >> 10) & 0x1f : (h >> 7) & 0xff;
+                // F16: all finite; BF16: exponents below 2^73 keep every sum of 45 products finite
+                if (t == DType.F16 ? exp != 0x1f : exp < 200) patterns.add((short) h);
+            }
+            int rows = (patterns.size() + cols - 1) / cols;
+            byte[] raw = new byte[2 * rows * cols];
+            for (int i = 0; i < patterns.size(); i++) {
+                raw[2 * i] = (byte) (short) patterns.get(i);
+                raw[2 * i + 1] = (byte) (patterns.get(i) >> 8);
+            }
+            WeightMatrix m = matrix(t, raw, rows, cols);
+            float[] x = new float[cols + 3];
+            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+            float[] y = new float[rows];
+            m.matvec(x, 3, y, 0);
+            for (int i = 0; i < rows; i++) {
+                double e = 0, mag = 0;
+                for (int c = 0; c < cols; c++) {
+                    int bits = (raw[2 * (i * cols + c)] & 0xff) | (raw[2 * (i * cols + c) + 1] & 0xff) << 8;
+                    double w = t == DType.F16 ? Float.float16ToFloat((short) bits) : Float.intBitsToFloat(bits << 16);
+                    e += w * x[3 + c];
+                    mag += Math.abs(w * x[3 + c]);
+                }
+                assertEquals(e, y[i], 1e-6 * mag + Float.MIN_VALUE, t + " row " + i);
+            }
+        }
+    }
+
+    /**
      * The kernels handle rows in pairs (and prepare x once per call): any row range, odd or even,
      * starting anywhere, gives each row the dot product it has alone.
      */
