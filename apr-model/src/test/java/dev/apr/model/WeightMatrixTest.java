@@ -226,11 +226,10 @@ class WeightMatrixTest {
                 if (t == DType.F16 ? exp != 0x1f : exp < 200) patterns.add((short) h);
             }
             int rows = (patterns.size() + cols - 1) / cols;
-            byte[] raw = new byte[2 * rows * cols];
-            for (int i = 0; i < patterns.size(); i++) {
-                raw[2 * i] = (byte) (short) patterns.get(i);
-                raw[2 * i + 1] = (byte) (patterns.get(i) >> 8);
-            }
+            short[] h = new short[rows * cols];                  // the last row padded with zeros
+            for (int i = 0; i < patterns.size(); i++) h[i] = patterns.get(i);
+            byte[] raw = new byte[2 * h.length];
+            java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.LITTLE_ENDIAN).asShortBuffer().put(h);
             WeightMatrix m = matrix(t, raw, rows, cols);
             float[] x = new float[cols + 3];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
@@ -239,8 +238,8 @@ class WeightMatrixTest {
             for (int i = 0; i < rows; i++) {
                 double e = 0, mag = 0;
                 for (int c = 0; c < cols; c++) {
-                    int bits = (raw[2 * (i * cols + c)] & 0xff) | (raw[2 * (i * cols + c) + 1] & 0xff) << 8;
-                    double w = t == DType.F16 ? Float.float16ToFloat((short) bits) : Float.intBitsToFloat(bits << 16);
+                    short bits = h[i * cols + c];
+                    double w = t == DType.F16 ? Float.float16ToFloat(bits) : Float.intBitsToFloat(bits << 16);
                     e += w * x[3 + c];
                     mag += Math.abs(w * x[3 + c]);
                 }
